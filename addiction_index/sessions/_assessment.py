@@ -1,0 +1,188 @@
+"""A whole assessment: store, simulated or real sources, runner, index, prescription.
+
+This is the pipeline every front end calls (the ``demo`` command now; ``assess`` and the web app
+later): it opens the store, closes sessions a crash left open, runs the protocol, scores the
+session, prescribes from the index, and records each step as it happens.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from addiction_index import NOT_A_DIAGNOSIS
+from addiction_index.devices import (
+    ResidentParams,
+    SimulatedHeadband,
+    SimulatedResident,
+    SimulatedStrap,
+    load_profile,
+)
+from addiction_index.errors import ConfigError, InputError
+from addiction_index.features.spec import load_feature_spec
+from addiction_index.models import load_model_definition
+from addiction_index.prescriptions import PrescriptionInputs, load_rule_set, prescribe
+from addiction_index.resources import content_dir
+from addiction_index.sessions._protocol import ScheduledBlock, load_protocol
+from addiction_index.sessions._runner import SessionOutcome, SessionRunner, SessionSink
+from addiction_index.sessions._sinks import SimulatedRater, StoreSink
+from addiction_index.signals.clock import SimulatedClock
+from addiction_index.store import open_store
+
+__all__ = ["AssessmentResult", "ContentFolders", "run_simulated_assessment"]
+
+_STALE_AFTER_S = 120.0
+
+
+@dataclass(frozen=True)
+class ContentFolders:
+    """Where to read device profiles, models and rule sets (None: the shipped defaults)."""
+
+    devices: str | os.PathLike[str] | None = None
+    models: str | os.PathLike[str] | None = None
+    prescriptions: str | os.PathLike[str] | None = None
+
+
+@dataclass
+class AssessmentResult:
+    session_id: int
+    subject: str
+    database: str
+    outcome: SessionOutcome
+    prescription: dict[str, Any] | None
+    resident: dict[str, Any]
+    closed_interrupted: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable result printed by ``--json``."""
+        o = self.outcome
+        return {
+            "session_id": self.session_id,
+            "subject": self.subject,
+            "database": self.database,
+            "simulated": True,
+            "resident": self.resident,
+            "protocol_duration_s": o.duration_s,
+            "ratings": o.ratings,
+            "resting_hr_bpm": o.resting_hr_bpm,
+            "index": o.index.to_dict() | {"block_summaries": None},
+            "prescription": self.prescription,
+            "statement": NOT_A_DIAGNOSIS,
+        }
+
+
+async def run_simulated_assessment(
+    *,
+    subject: str,
+    craving: float,
+    seed: int = 0,
+    speed: float = math.inf,
+    protocol: str = "demo",
+    db: str | None = None,
+    folders: ContentFolders = ContentFolders(),
+    reports_craving: bool = True,
+    detached_roles: Sequence[str] = (),
+    sinks: Sequence[SessionSink] = (),
+    on_runner: Any = None,
+) -> AssessmentResult:
+    """Run one simulated resident through ``protocol`` and store everything; see the module doc."""
+    if not 0 <= craving <= 100:
+        raise InputError("craving", craving, "a latent craving between 0 and 100")
+    spec = load_feature_spec()
+    definition = load_model_definition("default-index", folders.models)
+    if definition.feature_spec_hash != spec.version_hash():
+        raise ConfigError(
+            content_dir("models", folders.models) / "default-index.yaml",
+            f"the model was made for feature specification {definition.feature_spec_hash}, "
+            f"but this code computes {spec.version_hash()}",
+            key="feature_spec_hash",
+            expected="the hash of the running feature specification",
+        )
+    proto = load_protocol(protocol)
+    rule_set = load_rule_set(folder=folders.prescriptions)
+    params = ResidentParams.draw(
+        seed, craving, reports_craving=reports_craving, detached_roles=tuple(detached_roles)
+    )
+    resident = SimulatedResident(params)
+    clock = SimulatedClock(speed)
+    sources = [
+        SimulatedHeadband(load_profile("muse-2", folders.devices), resident, clock),
+        SimulatedStrap(load_profile("hrm", folders.devices), resident, clock),
+    ]
+
+    def show_cues(schedule: list[ScheduledBlock]) -> None:
+        resident.timeline.set([(b.start, b.end, str(b.block.role)) for b in schedule])
+
+    store = open_store(db)
+    try:
+        closed = store.close_interrupted(stale_after=_STALE_AFTER_S)
+        session_id = store.start_session(
+            subject,
+            protocol_name=proto.name,
+            protocol_version=proto.version,
+            clock_origin=clock.now(),
+            model_name=definition.name,
+            model_version=definition.version,
+            feature_spec_hash=spec.version_hash(),
+            seed=seed,
+            simulated=True,
+            meta={
+                "devices": [s.name for s in sources],
+                "blocks": [
+                    {"id": b.id, "role": str(b.role), "duration_s": b.duration_s}
+                    for b in proto.blocks
+                ],
+            },
+        )
+        runner = SessionRunner(
+            proto,
+            sources,
+            definition=definition,
+            spec=spec,
+            clock=clock,
+            rater=SimulatedRater(resident),
+            sinks=[StoreSink(store, session_id), *sinks],
+            presenters=[show_cues],
+            seed=seed,
+        )
+        if on_runner is not None:
+            on_runner(runner)
+        try:
+            outcome = await runner.run()
+        except BaseException:
+            store.finish_session(session_id, status="interrupted")
+            raise
+        index = outcome.index
+        store.add_block_summaries(session_id, index.block_summaries)
+        prescription = None
+        if outcome.resting_hr_bpm is not None:
+            inputs = PrescriptionInputs(
+                age=params.age,
+                resting_hr=round(outcome.resting_hr_bpm, 1),
+                index=index.value,
+                index_confidence=index.confidence or 0.0,
+                craving=outcome.ratings.get("post_cue"),
+            )
+            prescription = prescribe(rule_set, inputs).to_dict()
+        store.finish_session(
+            session_id, status="completed", index=index.to_dict(), prescription=prescription
+        )
+        return AssessmentResult(
+            session_id,
+            subject,
+            store.url,
+            outcome,
+            prescription,
+            {
+                "seed": seed,
+                "latent_craving": craving,
+                "age": params.age,
+                "reports_craving": reports_craving,
+            },
+            closed,
+        )
+    finally:
+        store.close()

@@ -1,0 +1,383 @@
+"""The session runner: drives a protocol over any set of sources on one asyncio loop.
+
+Sources are pumped into one bounded queue by their own tasks; one consumer writes each chunk into
+its stream's ring buffer and, every hop, once every stream has data up to the hop's time (the
+watermark), computes the hop's features and live craving score in a worker thread, so heavy work
+never blocks the loop that receives notifications. Protocol markers (block starts and ends, cues,
+ratings) are emitted as the watermark crosses their times. At the end the session index is scored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol as TypingProtocol
+
+import numpy as np
+
+from addiction_index.devices._source import Source
+from addiction_index.errors import DeviceError, InputError
+from addiction_index.features.extract import HopFeatures
+from addiction_index.features.hrv import InsufficientDataWarning
+from addiction_index.features.spec import FeatureSpec
+from addiction_index.models._craving import CravingEstimate, LiveCraving
+from addiction_index.models._definition import ModelDefinition
+from addiction_index.models._session_index import BlockData, IndexResult, score_session
+from addiction_index.sessions._protocol import Protocol, ScheduledBlock
+from addiction_index.signals.clock import Clock
+from addiction_index.signals.ring import RingBuffer
+from addiction_index.signals.streams import Chunk, Marker, StreamInfo, StreamKind
+
+__all__ = ["HopRecord", "Rater", "SessionOutcome", "SessionRunner", "SessionSink"]
+
+_EEG_RING_S = 30.0
+_EVENT_RING = 8192
+_QUEUE_CHUNKS = 64
+_FLUSH_EVERY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class HopRecord:
+    """One hop: its time (host s), the block it fell in, its features and live craving score."""
+
+    t: float
+    block: ScheduledBlock | None
+    features: dict[str, float]
+    craving: CravingEstimate
+
+
+@dataclass
+class SessionOutcome:
+    """What a finished (or stopped) session produced."""
+
+    origin: float
+    duration_s: float
+    index: IndexResult
+    ratings: dict[str, float]
+    resting_hr_bpm: float | None
+    hops: int
+    completed: bool
+    markers: list[Marker] = field(default_factory=list)
+
+
+class SessionSink(TypingProtocol):
+    """Consumes what a session produces; methods are called on the loop and must be quick."""
+
+    def on_marker(self, marker: Marker) -> None: ...
+
+    def on_hop(self, hop: HopRecord) -> None: ...
+
+    def flush(self) -> None:
+        """Write what was buffered; called about once a second from a worker thread."""
+        ...
+
+
+class Rater(TypingProtocol):
+    """Whoever gives the craving ratings: the resident through the clinician, or a simulation."""
+
+    async def rate(self, moment: str, t: float) -> float | None: ...
+
+
+class SessionRunner:
+    """Runs ``protocol`` over ``sources``; see the module docstring."""
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        sources: Sequence[Source],
+        *,
+        definition: ModelDefinition,
+        spec: FeatureSpec,
+        clock: Clock,
+        rater: Rater | None = None,
+        sinks: Sequence[SessionSink] = (),
+        presenters: Sequence[Callable[[list[ScheduledBlock]], None]] = (),
+        seed: int = 0,
+    ) -> None:
+        if not sources:
+            raise InputError("sources", sources, "at least one source")
+        self.protocol, self.sources, self.definition, self.spec = (
+            protocol,
+            sources,
+            definition,
+            spec,
+        )
+        self.clock, self.rater, self.sinks, self.seed = clock, rater, list(sinks), seed
+        self.presenters = list(presenters)
+        streams = [s for src in sources for s in src.streams]
+        self.eeg = next((s for s in streams if s.kind is StreamKind.EEG), None)
+        self.hr = next((s for s in streams if s.kind is StreamKind.HR), None)
+        self.rr = next((s for s in streams if s.kind is StreamKind.RR), None)
+        if self.eeg is not None and tuple(self.eeg.channels) != tuple(spec.channels):
+            raise InputError("EEG channels", self.eeg.channels, f"the spec's {spec.channels}")
+        self.rings: dict[str, RingBuffer] = {}
+        for s in streams:
+            capacity = int(_EEG_RING_S * s.nominal_rate) if s.regular else _EVENT_RING
+            self.rings[s.name] = RingBuffer(capacity, s.n_channels)
+        # Streams whose last timestamp says how far a source has delivered (RR beats lag).
+        self._clock_streams = [s for s in streams if s.regular or s.kind is StreamKind.HR]
+        self._features = HopFeatures(spec)
+        self._craving = LiveCraving(definition)
+        self._window = np.empty((spec.eeg_window_samples, len(spec.channels)))
+        self._window_times = np.empty(spec.eeg_window_samples)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="features")
+        self.hops: list[HopRecord] = []
+        self.markers: list[Marker] = []
+        self.ratings: dict[str, float] = {}
+        self.beats: tuple[list[float], list[float]] = ([], [])
+        self.schedule: list[ScheduledBlock] = []
+        self.state = "idle"
+
+    # -- public ------------------------------------------------------------------------------
+    async def run(self) -> SessionOutcome:
+        """Run the whole protocol; on cancellation the sources are stopped and the error raised."""
+        loop = asyncio.get_running_loop()
+        clock = self.clock
+        origin = clock.now()
+        self.schedule = self.protocol.schedule(origin)
+        for present in self.presenters:  # whoever shows the cues follows the same schedule
+            present(self.schedule)
+        end = origin + self.protocol.duration_s
+        queue: asyncio.Queue[Chunk] = asyncio.Queue(_QUEUE_CHUNKS)
+        join, leave = getattr(clock, "join", None), getattr(clock, "leave", None)
+        if join:
+            join()  # hold the clock until every source has joined it
+        pumps = [asyncio.create_task(self._pump(src, queue), name=src.name) for src in self.sources]
+        driver = asyncio.create_task(clock.run()) if hasattr(clock, "run") else None
+        await asyncio.sleep(0)
+        if leave:
+            leave()
+        self.state = "running"
+        pending = self._timeline_markers(origin)
+        next_hop = origin + self.spec.hop_s
+        first_hop = origin + self.spec.eeg_window_samples / self.spec.fs
+        last_flush = time.monotonic()
+        try:
+            await self._emit(Marker(origin, "session_start", meta={"protocol": self.protocol.name}))
+            while True:
+                self._store(await self._next_chunk(queue, pumps))
+                while not queue.empty():  # take everything already delivered
+                    self._store(queue.get_nowait())
+                watermark = self._watermark()
+                # Hops and markers up to the watermark, in time order (a hop at a block's end
+                # belongs to that block and comes before its end marker). The hops due before
+                # the next marker are computed in one call to the worker thread.
+                while True:
+                    t_marker = pending[0].timestamp if pending else math.inf
+                    due = []
+                    while next_hop <= min(watermark, end, t_marker):
+                        if next_hop >= first_hop - 1e-9:
+                            due.append(next_hop)
+                        next_hop += self.spec.hop_s
+                    if due:
+                        hops = await loop.run_in_executor(self._executor, self._hops, due)
+                        self.hops.extend(hops)
+                        for hop in hops:
+                            for sink in self.sinks:
+                                sink.on_hop(hop)
+                    if t_marker <= watermark:
+                        await self._emit(pending.pop(0))
+                    else:
+                        break
+                if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
+                    await loop.run_in_executor(self._executor, self._flush)
+                    last_flush = time.monotonic()
+                if watermark >= end:
+                    break
+            while pending:
+                await self._emit(pending.pop(0))
+            self.state = "scoring"
+            index = await loop.run_in_executor(self._executor, self._score)
+            await loop.run_in_executor(self._executor, self._flush)
+            self.state = "completed"
+            return SessionOutcome(
+                origin,
+                self.protocol.duration_s,
+                index,
+                dict(self.ratings),
+                self._resting_hr(),
+                len(self.hops),
+                True,
+                list(self.markers),
+            )
+        finally:
+            for task in pumps:
+                task.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+            if driver is not None:
+                clock.close()  # type: ignore[attr-defined]
+                await driver
+            self._executor.shutdown(wait=True)
+            if self.state != "completed":
+                self.state = "stopped"
+                self._flush()
+
+    def block_at(self, t: float) -> ScheduledBlock | None:
+        for block in self.schedule:
+            if block.start <= t < block.end:
+                return block
+        return None
+
+    # -- acquisition ---------------------------------------------------------------------------
+    @staticmethod
+    async def _pump(source: Source, queue: asyncio.Queue[Chunk]) -> None:
+        async for chunk in source.chunks():
+            await queue.put(chunk)
+
+    @staticmethod
+    async def _next_chunk(queue: asyncio.Queue[Chunk], pumps: list[asyncio.Task]) -> Chunk:
+        """The next chunk; if every source has ended, raise the error that ended one of them."""
+        while True:
+            if not queue.empty():
+                return queue.get_nowait()
+            try:
+                return await asyncio.wait_for(queue.get(), timeout=1.0)
+            except TimeoutError:
+                if all(task.done() for task in pumps):
+                    failed = [t for t in pumps if not t.cancelled() and t.exception() is not None]
+                    cause = failed[0].exception() if failed else None
+                    names = ", ".join(t.get_name() for t in pumps)
+                    raise DeviceError(
+                        names, f"every source ended before the protocol did ({cause!r})"
+                    ) from cause
+
+    def _store(self, chunk: Chunk) -> None:
+        self.rings[chunk.stream.name].write(chunk.timestamps, chunk.samples)
+        if self.rr is not None and chunk.stream.name == self.rr.name:
+            self.beats[0].extend(chunk.timestamps.tolist())
+            self.beats[1].extend(chunk.samples[:, 0].tolist())
+
+    def _watermark(self) -> float:
+        return min(self.rings[s.name].last_timestamp for s in self._clock_streams)
+
+    # -- protocol ------------------------------------------------------------------------------
+    def _timeline_markers(self, origin: float) -> list[Marker]:
+        markers: list[Marker] = []
+        for sb in self.schedule:
+            b = sb.block
+            if b.rating_before:
+                markers.append(Marker(sb.start, "rating", b.id, meta={"moment": b.rating_before}))
+            markers.append(Marker(sb.start, "block_start", b.id, meta={"role": str(b.role)}))
+            if b.cues is not None:
+                n = int(b.duration_s // b.cues.seconds_per_cue)
+                for i in range(n):
+                    markers.append(
+                        Marker(
+                            sb.start + i * b.cues.seconds_per_cue,
+                            "cue",
+                            b.id,
+                            meta={"set": b.cues.set, "number": i + 1},
+                        )
+                    )
+            markers.append(Marker(sb.end, "block_end", b.id, meta={"role": str(b.role)}))
+            if b.rating_after:
+                markers.append(Marker(sb.end, "rating", b.id, meta={"moment": b.rating_after}))
+        markers.sort(key=lambda m: m.timestamp)  # stable: keeps the order above at equal times
+        return markers
+
+    async def _emit(self, marker: Marker) -> None:
+        if marker.label == "rating":
+            moment = str(marker.meta["moment"])
+            value = await self.rater.rate(moment, marker.timestamp) if self.rater else None
+            if value is None:
+                return
+            self.ratings[moment] = float(value)
+            marker = Marker(marker.timestamp, "rating", marker.block, float(value), marker.meta)
+        self.markers.append(marker)
+        for sink in self.sinks:
+            sink.on_marker(marker)
+        if marker.label == "block_end" and marker.meta.get("role") == "baseline":
+            block = next(b for b in self.schedule if b.block.id == marker.block)
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._set_baseline, block
+            )
+
+    # -- features and scores (worker thread) ----------------------------------------------------
+    def _hops(self, times: list[float]) -> list[HopRecord]:
+        return [self._hop(t) for t in times]
+
+    def _hop(self, t: float) -> HopRecord:
+        features: dict[str, float] = {}
+        if self.eeg is not None:
+            ring = self.rings[self.eeg.name]
+            n = self.spec.eeg_window_samples
+            if ring.rows_until(t) >= n:
+                ring.window_until(t, n, out=self._window, times_out=self._window_times)
+                features.update(self._features.eeg(self._window))
+        if self.rr is not None:
+            rr_times, rr = self.rings[self.rr.name].since(t - self.spec.heart_window_s)
+            with warnings.catch_warnings():
+                # Until 30 s of beats are in, HR and RMSSD are NaN by design (shown as "—").
+                warnings.simplefilter("ignore", InsufficientDataWarning)
+                features.update(self._features.heart(rr_times, rr[:, 0], t))
+        return HopRecord(t, self.block_at(t - 1e-9), features, self._craving.score(features))
+
+    def _hop_table(self, hops: list[HopRecord]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        names = sorted({k for h in hops for k in h.features})
+        times = np.array([h.t for h in hops])
+        table = {k: np.array([h.features.get(k, math.nan) for h in hops]) for k in names}
+        return times, table
+
+    def _set_baseline(self, block: ScheduledBlock) -> None:
+        settle = block.start + self.definition.quality.settle_s
+        window_s = self.spec.eeg_window_samples / self.spec.fs
+        hops = [h for h in self.hops if h.t - window_s >= settle and h.t <= block.end]
+        if not hops:
+            return
+        times, table = self._hop_table(hops)
+        self._craving.set_baseline(table, np.ones(times.size, dtype=bool))
+
+    def _blocks(self) -> list[BlockData]:
+        times, table = self._hop_table(self.hops)
+        rr_t, rr = np.array(self.beats[0]), np.array(self.beats[1])
+        out = []
+        for sb in self.schedule:
+            in_hops = (times > sb.start) & (times <= sb.end + 1e-9)
+            in_beats = (rr_t > sb.start) & (rr_t <= sb.end)
+            out.append(
+                BlockData(
+                    sb.block.id,
+                    str(sb.block.role),
+                    sb.start,
+                    sb.end,
+                    times[in_hops],
+                    {k: v[in_hops] for k, v in table.items()},
+                    rr_t[in_beats],
+                    rr[in_beats],
+                )
+            )
+        return out
+
+    def _score(self) -> IndexResult:
+        return score_session(
+            self.definition,
+            self._blocks(),
+            self.ratings,
+            eeg_window_s=self.spec.eeg_window_samples / self.spec.fs,
+            hop_s=self.spec.hop_s,
+            seed=self.seed,
+        )
+
+    def _resting_hr(self) -> float | None:
+        """Mean heart rate over the baseline block's beats (bpm), the prescription's resting HR."""
+        base = next((b for b in self.schedule if str(b.block.role) == "baseline"), None)
+        rr_t, rr = np.array(self.beats[0]), np.array(self.beats[1])
+        if base is None or rr.size == 0:
+            return None
+        inside = (rr_t > base.start) & (rr_t <= base.end)
+        if inside.sum() < 10:
+            return None
+        return float(60000.0 / rr[inside].mean())
+
+    def _flush(self) -> None:
+        for sink in self.sinks:
+            sink.flush()
+
+    @property
+    def stream_infos(self) -> list[StreamInfo]:
+        return [s for src in self.sources for s in src.streams]

@@ -1,0 +1,54 @@
+"""Session sinks and raters that the runner feeds: the session store, and a simulated rater."""
+
+from __future__ import annotations
+
+import threading
+
+from addiction_index.devices._resident import SimulatedResident
+from addiction_index.sessions._runner import HopRecord
+from addiction_index.signals.streams import Marker
+from addiction_index.store import SessionStore
+
+__all__ = ["SimulatedRater", "StoreSink"]
+
+
+class StoreSink:
+    """Buffers markers and live craving scores and writes them to the store on :meth:`flush`.
+
+    The runner flushes about once a second (from its worker thread), so a crash loses at most the
+    last second of scores and markers; the rest is already committed.
+    """
+
+    def __init__(self, store: SessionStore, session_id: int) -> None:
+        self.store, self.session_id = store, session_id
+        self._markers: list[Marker] = []
+        self._scores: list[tuple[float, str, float | None, float | None, bool]] = []
+        self._lock = threading.Lock()
+
+    def on_marker(self, marker: Marker) -> None:
+        with self._lock:
+            self._markers.append(marker)
+
+    def on_hop(self, hop: HopRecord) -> None:
+        c = hop.craving
+        with self._lock:
+            self._scores.append((hop.t, "craving", c.value, c.confidence, c.usable))
+
+    def flush(self) -> None:
+        with self._lock:
+            markers, self._markers = self._markers, []
+            scores, self._scores = self._scores, []
+        if markers:
+            self.store.add_markers(self.session_id, markers)
+        if scores:
+            self.store.add_scores(self.session_id, scores)
+
+
+class SimulatedRater:
+    """The simulated resident answers the craving VAS (0-100) when the protocol asks."""
+
+    def __init__(self, resident: SimulatedResident) -> None:
+        self.resident = resident
+
+    async def rate(self, moment: str, t: float) -> float | None:
+        return self.resident.rate_craving(moment)

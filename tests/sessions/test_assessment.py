@@ -1,0 +1,142 @@
+"""The assessment pipeline: no baseline, broken data files, an interrupted session."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from addiction_index.errors import ConfigError
+from addiction_index.resources import content_dir
+from addiction_index.sessions import ContentFolders, HopRecord, run_simulated_assessment
+from addiction_index.sessions._protocol import PROTOCOL_DIR
+from addiction_index.signals import Marker
+from addiction_index.store import open_store
+
+
+def _run(db: Path, **kwargs):
+    kwargs.setdefault("subject", "T-001")
+    kwargs.setdefault("craving", 50)
+    kwargs.setdefault("seed", 3)
+    return asyncio.run(
+        run_simulated_assessment(protocol=kwargs.pop("protocol", "demo"), db=str(db), **kwargs)
+    )
+
+
+def test_no_usable_baseline_gives_no_baseline_not_a_number(db_path: Path) -> None:
+    result = _run(db_path, detached_roles=("baseline",))
+    index = result.outcome.index
+    assert index.status == "no_baseline"
+    assert index.value is None and index.confidence is None
+    assert "baseline" in index.reason
+    assert {e["feature"] for e in index.excluded} >= {"eeg_rel_alpha_frontal", "hrv_rmssd_ms"}
+    # Without a resting HR from the baseline the prescription cannot set a zone.
+    with open_store(str(db_path)) as store:
+        stored = store.get_session(result.session_id)
+    assert stored["session"]["index_status"] == "no_baseline"
+    assert stored["session"]["index_value"] is None
+
+
+def test_demo_result_has_index_confidence_contributions_and_prescription(db_path: Path) -> None:
+    result = _run(db_path, craving=70)
+    data = result.to_dict()
+    index = data["index"]
+    assert index["status"] == "ok" and 0 <= index["value"] <= 100
+    assert 0 < index["confidence"] <= 1
+    lo, hi = index["interval"]
+    assert lo <= index["value"] <= hi
+    points = sum(c["points"] for c in index["contributions"])
+    assert index["base_value"] + points == pytest.approx(index["value"])
+    ex = data["prescription"]["exercise"]
+    assert ex["zone_bpm"][0] < ex["zone_bpm"][1]
+    assert data["prescription"]["music"]["tempo_bpm"][0] > 0
+    assert data["prescription"]["rules_fired"]
+    assert "not diagnosis" in data["statement"]
+
+
+def _copy_protocol_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = (PROTOCOL_DIR / "demo.yaml").read_text()
+    assert old in text
+    path = tmp_path / "broken.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_protocol_typo_names_file_line_key_and_keeps_stored_sessions(
+    db_path: Path, tmp_path: Path
+) -> None:
+    first = _run(db_path)
+    broken = _copy_protocol_with(
+        tmp_path, "    duration_s: 120\n    rating_before", "    duraton_s: 120\n    rating_before"
+    )
+    with pytest.raises(ConfigError) as err:
+        _run(db_path, protocol=str(broken))
+    e = err.value
+    assert e.file == str(broken) and e.key == "blocks.1.duraton_s" and "duration_s" in str(e)
+    assert "duraton_s" in broken.read_text().splitlines()[e.line - 1]
+    with sqlite3.connect(db_path) as raw:
+        rows = raw.execute("SELECT id, status FROM sessions").fetchall()
+    assert rows == [(first.session_id, "completed")]
+
+
+def test_rule_file_typo_names_file_line_key_and_keeps_stored_sessions(
+    db_path: Path, tmp_path: Path
+) -> None:
+    first = _run(db_path)
+    folder = tmp_path / "rules"
+    shutil.copytree(content_dir("prescriptions"), folder)
+    rules = folder / "default.yaml"
+    text = rules.read_text()
+    assert "priority:" in text
+    rules.write_text(text.replace("priority:", "priorty:", 1))
+    with pytest.raises(ConfigError) as err:
+        _run(db_path, folders=ContentFolders(prescriptions=folder))
+    e = err.value
+    assert e.file.endswith("default.yaml") and e.key.endswith("priorty")
+    assert "priority" in str(e) and "priorty:" in rules.read_text().splitlines()[e.line - 1]
+    with open_store(str(db_path)) as store:
+        assert [s["id"] for s in store.list_sessions()] == [first.session_id]
+        assert store.get_session(first.session_id)["index"]["status"] == "ok"
+
+
+def test_model_for_another_feature_spec_is_refused(db_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    shutil.copytree(content_dir("models"), folder)
+    model = folder / "default-index.yaml"
+    text = model.read_text()
+    model.write_text(text.replace('feature_spec_hash: "', 'feature_spec_hash: "0000', 1))
+    with pytest.raises(ConfigError, match="feature specification"):
+        _run(db_path, folders=ContentFolders(models=folder))
+
+
+class _StopAfter:
+    """A sink that stops the session (as a crash or Ctrl-C would) after some hops."""
+
+    def __init__(self, hops: int) -> None:
+        self.hops = hops
+
+    def on_marker(self, marker: Marker) -> None:
+        pass
+
+    def on_hop(self, hop: HopRecord) -> None:
+        self.hops -= 1
+        if self.hops == 0:
+            raise KeyboardInterrupt
+
+    def flush(self) -> None:
+        pass
+
+
+def test_interrupted_session_keeps_what_was_recorded(db_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        _run(db_path, sinks=[_StopAfter(800)])  # 200 s into the demo protocol
+    with open_store(str(db_path)) as store:
+        (row,) = store.list_sessions()
+        assert row["status"] == "interrupted"
+        data = store.get_session(row["id"])
+    labels = [m["label"] for m in data["markers"]]
+    assert labels[0] == "session_start" and "rating" in labels
+    assert data["scores"]["count"] >= 700  # everything up to the last flush (< 1 s lost)
