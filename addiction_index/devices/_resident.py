@@ -10,6 +10,9 @@ reacting to the protocol block being presented. Directions and sizes come from
   (NeuroKit2's ``emg_simulate``) on the temporal channels, a trace of 50 Hz line noise.
 * Heart (ms): RR intervals with respiratory sinus arrhythmia driven by a NeuroKit2 respiration trace
   (``rsp_simulate``, breathmetrics), a 0.1 Hz Mayer wave (LF) and beat-to-beat noise.
+Times are session seconds (0 = the moment the devices started), so a session's numbers do not
+depend on the host clock's value; the sources add the host origin to their timestamps.
+
 * Drug cues scale those components by ``craving/100 × reactivity``, with a first-order onset
   and offset.
 """
@@ -108,7 +111,7 @@ class ResidentParams:
 
 
 class _Timeline:
-    """Which protocol role is presented at a given host time (set by the session runner)."""
+    """Which protocol role is presented at a given session time (s since the session started)."""
 
     def __init__(self) -> None:
         self._spans: list[tuple[float, float, str]] = []
@@ -200,7 +203,7 @@ class SimulatedResident:
         return out * self._gain[name]
 
     def eeg(self, t_start: float, n: int) -> np.ndarray:
-        """The next ``n`` EEG samples (µV, shape (n, 4): TP9, AF7, AF8, TP10) from ``t_start``.
+        """The next ``n`` EEG samples (µV, (n, 4): TP9, AF7, AF8, TP10) from ``t_start`` (session s).
 
         Samples are generated in internal blocks of ``_EEG_BLOCK`` samples (the reaction level and
         the presented role are read at the start of each block) and served in order.
@@ -276,7 +279,7 @@ class SimulatedResident:
 
     # -- Heart -------------------------------------------------------------------------------
     def _respiration(self, t: float) -> float:
-        """Normalised respiration (z-score) at ``t`` s after the first beat; NeuroKit2 trace."""
+        """Normalised respiration (z-score) at ``t`` session seconds; a NeuroKit2 trace."""
         segment = int(t // _RESP_SEGMENT_S)
         if segment not in self._resp_segments:
             trace = nk.rsp_simulate(
@@ -302,11 +305,8 @@ class SimulatedResident:
             self._rsa_factor_value = float(np.sqrt(np.mean(np.diff(resp) ** 2)))
         return self._rsa_factor_value
 
-    def next_rr_ms(self, t_beat: float, t_rel: float) -> float:
-        """RR interval (ms) of the beat that follows the beat at host time ``t_beat``.
-
-        ``t_rel`` is the same time in seconds since the strap started (drives respiration).
-        """
+    def next_rr_ms(self, t_beat: float) -> float:
+        """RR interval (ms) of the beat that follows the beat at ``t_beat`` (session seconds)."""
         p, fx = self.params, self._effects
         g = self._heart_reaction.at(t_beat, self.timeline.role_at(t_beat))
         hr = p.resting_hr_bpm + fx["heart_rate_bpm"] * g
@@ -320,14 +320,14 @@ class SimulatedResident:
         rsa_amp = math.sqrt(vagal_rmssd2) / rsa_factor * (1 + fx["vagal"] * g)
         rr = (
             rr0
-            - rsa_amp * self._respiration(t_rel)
-            + lf_amp * math.sin(2 * math.pi * 0.1 * t_rel + self._mayer_phase)
+            - rsa_amp * self._respiration(t_beat)
+            + lf_amp * math.sin(2 * math.pi * 0.1 * t_beat + self._mayer_phase)
             + noise_sd * float(self._heart_rng.standard_normal())
         )
         return float(np.clip(rr, 300.0, 2000.0))
 
     def skin_contact(self, t: float) -> bool:
-        """False while the protocol role at ``t`` is one the devices are detached for."""
+        """False while the role at ``t`` (session seconds) is one the devices are detached for."""
         return self.timeline.role_at(t) not in self.params.detached_roles
 
     # -- Ratings -----------------------------------------------------------------------------

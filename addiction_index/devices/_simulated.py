@@ -49,12 +49,12 @@ class SimulatedHeadband:
         try:
             while True:
                 # A packet leaves the device once its last sample has been taken.
-                t_first = origin + sent * self._dt
-                await clock.sleep_until(t_first + self._n * self._dt)
+                t_first = sent * self._dt  # session seconds
+                await clock.sleep_until(origin + t_first + self._n * self._dt)
                 samples = self._resident.eeg(t_first, self._n)
                 np.clip(samples, -self._full_scale, self._full_scale, out=samples)
                 sent += self._n
-                yield Chunk(self.streams[0], t_first + offsets, samples)
+                yield Chunk(self.streams[0], origin + (t_first + offsets), samples)
         finally:
             self.state = SourceState.STOPPED
             clock.leave()
@@ -85,18 +85,18 @@ class SimulatedStrap:
         self.state = SourceState.STREAMING
         origin = clock.now()
         hr_info, rr_info = self.streams
-        next_beat = origin + 0.5
+        next_beat = 0.5  # session seconds of the last completed beat
         pending: float | None = None  # RR (ms) of the next beat, drawn but not yet completed
         k = 0
         try:
             while True:
                 k += 1
-                t_note = origin + k * self._interval
-                await clock.sleep_until(t_note)
+                t_note = k * self._interval
+                await clock.sleep_until(origin + t_note)
                 beat_times, rrs = [], []
                 while True:
                     if pending is None:
-                        pending = self._resident.next_rr_ms(next_beat, next_beat - origin)
+                        pending = self._resident.next_rr_ms(next_beat)
                     if next_beat + pending / 1000.0 > t_note:
                         break
                     next_beat += pending / 1000.0
@@ -106,9 +106,9 @@ class SimulatedStrap:
                     pending = None
                 contact = self._resident.skin_contact(t_note)
                 bpm = round(60000.0 / rrs[-1]) if (rrs and contact) else np.nan
-                yield Chunk(hr_info, np.array([t_note]), np.array([[bpm]], dtype=np.float64))
+                yield Chunk(hr_info, np.array([origin + t_note]), np.array([[bpm]]))
                 if rrs:
-                    yield Chunk(rr_info, np.array(beat_times), np.array(rrs)[:, None])
+                    yield Chunk(rr_info, origin + np.array(beat_times), np.array(rrs)[:, None])
         finally:
             self.state = SourceState.STOPPED
             clock.leave()

@@ -207,7 +207,7 @@ class FeatureSpec:
 
     def __post_init__(self) -> None:
         expanded = {t.name: self._expand(i, t) for i, t in enumerate(self.content.features)}
-        if set(expanded) != set(COMPUTED_TEMPLATES) or len(expanded) != len(COMPUTED_TEMPLATES):
+        if set(expanded) != set(COMPUTED_TEMPLATES) or len(self.content.features) != len(expanded):
             missing = sorted(set(COMPUTED_TEMPLATES) - set(expanded))
             extra = sorted(set(expanded) - set(COMPUTED_TEMPLATES))
             raise ConfigError(

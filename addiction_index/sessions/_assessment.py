@@ -114,7 +114,10 @@ async def run_simulated_assessment(
     ]
 
     def show_cues(schedule: list[ScheduledBlock]) -> None:
-        resident.timeline.set([(b.start, b.end, str(b.block.role)) for b in schedule])
+        origin = schedule[0].start  # the resident lives in session seconds
+        resident.timeline.set(
+            [(b.start - origin, b.end - origin, str(b.block.role)) for b in schedule]
+        )
 
     store = open_store(db)
     try:

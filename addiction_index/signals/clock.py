@@ -60,7 +60,9 @@ class SimulatedClock:
         if not speed > 0:
             raise InputError("speed", speed, "a positive number (inf = as fast as possible)")
         self.speed = float(speed)
-        self._origin = time.monotonic() if origin is None else float(origin)
+        # A whole second: simulated timestamps (origin + k / 256 s) are then exact binary
+        # fractions, and a session's numbers do not depend on when it ran.
+        self._origin = float(math.floor(time.monotonic())) if origin is None else float(origin)
         self._now = self._origin
         self._wall_origin = time.monotonic()
         self._participants = 0

@@ -16,7 +16,7 @@ def _record(params: ResidentParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     eeg = np.concatenate([resident.eeg(k * 12 / FS, 12) for k in range(int(180 * FS / 12))])
     t, beats, rrs = 0.0, [], []
     while t < 180.0:
-        rr = resident.next_rr_ms(t, t)
+        rr = resident.next_rr_ms(t)
         t += rr / 1000.0
         beats.append(t)
         rrs.append(rr)

@@ -19,7 +19,7 @@ from addiction_index.signals import SimulatedClock, StreamKind
 async def _collect(seconds: float) -> tuple[list, list]:
     clock = SimulatedClock()
     resident = SimulatedResident(ResidentParams.draw(6, 30))
-    resident.timeline.set([(clock.now(), clock.now() + 1e6, "baseline")])
+    resident.timeline.set([(0.0, 1e6, "baseline")])
     sources = [
         SimulatedHeadband(load_profile("muse-2"), resident, clock),
         SimulatedStrap(load_profile("hrm"), resident, clock),

@@ -140,3 +140,20 @@ def test_interrupted_session_keeps_what_was_recorded(db_path: Path) -> None:
     labels = [m["label"] for m in data["markers"]]
     assert labels[0] == "session_start" and "rating" in labels
     assert data["scores"]["count"] >= 700  # everything up to the last flush (< 1 s lost)
+
+
+def _short_protocol(tmp_path: Path) -> Path:
+    text = (PROTOCOL_DIR / "demo.yaml").read_text().replace("duration_s: 120", "duration_s: 45")
+    path = tmp_path / "short.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_same_seed_same_numbers_at_any_speed_and_any_time(db_path: Path, tmp_path: Path) -> None:
+    protocol = str(_short_protocol(tmp_path))
+    fast = _run(db_path, protocol=protocol, seed=21, craving=70)
+    paced = _run(db_path, protocol=protocol, seed=21, craving=70, speed=90.0)  # about 2 s
+    assert fast.outcome.index.status == "ok"
+    assert paced.outcome.index.to_dict() == fast.outcome.index.to_dict()
+    assert paced.outcome.ratings == fast.outcome.ratings
+    assert paced.prescription == fast.prescription

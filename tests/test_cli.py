@@ -1,0 +1,81 @@
+"""The command line: demo, sessions list and show, --json, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from addiction_index.cli import app
+
+runner = CliRunner()
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_json_then_sessions_list_and_show(db_path: Path) -> None:
+    code, out, _ = _invoke(
+        "demo",
+        "--json",
+        "--db",
+        str(db_path),
+        "--subject",
+        "R-0042",
+        "--craving",
+        "80",
+        "--seed",
+        "5",
+    )
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["subject"] == "R-0042"
+    assert result["database"].endswith("sessions.sqlite")
+    assert result["index"]["status"] == "ok" and 0 <= result["index"]["value"] <= 100
+    assert result["index"]["contributions"]
+    assert result["prescription"]["exercise"]["zone_bpm"]
+    assert "not diagnosis" in result["statement"]
+
+    code, out, _ = _invoke("sessions", "list", "--json", "--db", str(db_path))
+    assert code == 0
+    listed = json.loads(out)["sessions"]
+    assert [s["subject"] for s in listed] == ["R-0042"]
+
+    code, out, _ = _invoke(
+        "sessions", "show", str(result["session_id"]), "--json", "--db", str(db_path)
+    )
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["index"]["value"] == result["index"]["value"]
+    assert shown["prescription"]["exercise"] == result["prescription"]["exercise"]
+
+
+def test_demo_tables_show_index_prescription_storage_and_statement(db_path: Path) -> None:
+    code, out, _ = _invoke("demo", "--db", str(db_path), "--seed", "2")
+    assert code == 0, out
+    for text in (
+        "Addiction index",
+        "confidence",
+        "heart-rate zone",
+        "bpm",
+        "music",
+        "rules fired",
+        "stored",
+        "not diagnosis",
+        "NOT clinically validated",
+    ):
+        assert text in out, text
+    code, out, _ = _invoke("sessions", "list", "--db", str(db_path))
+    assert code == 0 and "SIM-001" in out and "not diagnosis" in out
+
+
+def test_bad_input_gets_a_specific_error(db_path: Path) -> None:
+    code, _, err = _invoke("demo", "--db", str(db_path), "--subject", "Zhang San")
+    assert code == 2 and "subject" in err
+    code, _, err = _invoke("sessions", "show", "999", "--db", str(db_path))
+    assert code == 2 and "999" in err
+    code, _, err = _invoke("demo", "--db", str(db_path), "--protocol", "nope")
+    assert code == 2 and "cue-reactivity" in err
