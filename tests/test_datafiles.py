@@ -1,4 +1,4 @@
-"""Data files are validated with errors that name the file, the line, the key and the expectation."""
+"""Data files are validated with errors naming the file, the line, the key and the expectation."""
 
 from __future__ import annotations
 

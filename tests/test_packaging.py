@@ -1,4 +1,4 @@
-"""The wheel carries the content folders: build it, install it in a fresh venv, run the demo from it."""
+"""The wheel carries the content folders: build it, install it in a fresh venv, run the demo."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def test_argument_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_missing_folders_and_files_say_what_was_tried(tmp_path: Path) -> None:
     with pytest.raises(ResourceNotFoundError, match="does not exist"):
         content_dir("devices", tmp_path / "nowhere")
-    with pytest.raises(ResourceNotFoundError, match="muse-2.toml"):
+    with pytest.raises(ResourceNotFoundError, match=r"muse-2\.toml"):
         content_file("devices", "muse-7.toml")
     with pytest.raises(ValueError, match="kind"):
         content_dir("protocols")  # type: ignore[arg-type]

@@ -203,7 +203,7 @@ class SimulatedResident:
         return out * self._gain[name]
 
     def eeg(self, t_start: float, n: int) -> np.ndarray:
-        """The next ``n`` EEG samples (µV, (n, 4): TP9, AF7, AF8, TP10) from ``t_start`` (session s).
+        """The next ``n`` EEG samples (µV; TP9, AF7, AF8, TP10) from session time ``t_start``.
 
         Samples are generated in internal blocks of ``_EEG_BLOCK`` samples (the reaction level and
         the presented role are read at the start of each block) and served in order.
