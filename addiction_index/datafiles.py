@@ -19,19 +19,22 @@ from pydantic import BaseModel, ValidationError
 
 from addiction_index.errors import ConfigError
 
-__all__ = ["load_toml", "load_yaml", "parse_yaml"]
+__all__ = ["load_toml", "load_yaml", "parse_yaml", "yaml_line"]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read file: {exc.strerror or exc}") from exc
 
 
 def load_yaml(path: str | Path, model: type[M]) -> M:
     """Read ``path`` as YAML and validate it against ``model``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_yaml(text, model, source=path)
+    return parse_yaml(_read(path), model, source=path)
 
 
 def parse_yaml(text: str, model: type[M], *, source: str | Path = "<string>") -> M:
@@ -48,16 +51,13 @@ def parse_yaml(text: str, model: type[M], *, source: str | Path = "<string>") ->
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _config_error(exc, source, model, lambda loc: _yaml_line(root, loc)) from exc
+        raise _config_error(exc, source, model, lambda loc: yaml_line(root, loc)) from exc
 
 
 def load_toml(path: str | Path, model: type[M]) -> M:
     """Read ``path`` as TOML and validate it against ``model``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    text = _read(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -132,7 +132,8 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _yaml_line(root: yaml.Node | None, loc: Sequence[Any]) -> int | None:
+def yaml_line(root: yaml.Node | None, loc: Sequence[Any]) -> int | None:
+    """1-based line of the key (or list item) that ``loc`` points to in a composed YAML tree."""
     node = root
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:

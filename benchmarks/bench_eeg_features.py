@@ -27,9 +27,9 @@ import timeit
 import numba
 import numpy as np
 import scipy
-from scipy.signal import welch
 
 from addiction_index.features import HopFeatures, WelchPlan, eeg_bandpower, load_feature_spec
+from addiction_index.features.reference import scipy_bandpower
 
 SEED = 12345
 
@@ -41,25 +41,6 @@ def pink_windows(rng: np.random.Generator, n_win: int, n_ch: int, n_samp: int) -
     f[0] = 1.0
     x = np.fft.irfft(spectrum / np.sqrt(f), n=n_samp, axis=-1)
     return np.ascontiguousarray(10.0 * x / x.std())
-
-
-def scipy_bandpower(windows: np.ndarray, spec) -> tuple[np.ndarray, np.ndarray]:
-    f, psd = welch(
-        windows,
-        fs=spec.fs,
-        nperseg=spec.nperseg,
-        noverlap=spec.noverlap,
-        window="hann",
-        detrend="constant",
-        scaling="density",
-        axis=-1,
-    )
-    df = f[1] - f[0]
-    bands = np.stack(
-        [psd[..., (f >= b.lo_hz) & (f < b.hi_hz)].sum(axis=-1) * df for b in spec.bands], axis=-1
-    )
-    lo, hi = spec.content.eeg.total_hz
-    return bands, psd[..., (f >= lo) & (f < hi)].sum(axis=-1) * df
 
 
 def best_us(func, number: int, repeat: int = 5) -> float:

@@ -24,7 +24,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes, MultipleExpressions
 
-from addiction_index.datafiles import load_yaml
+from addiction_index.datafiles import load_yaml, yaml_line
 from addiction_index.errors import ConfigError
 from addiction_index.prescriptions._engine import INPUTS, PrescriptionInputs
 from addiction_index.resources import content_file
@@ -280,7 +280,7 @@ def load_rule_set(
 
     def fail(loc: tuple[Any, ...], message: str, expected: str | None = None) -> ConfigError:
         key = ".".join(str(p) for p in loc)
-        return ConfigError(path, message, line=_line(root, loc), key=key, expected=expected)
+        return ConfigError(path, message, line=yaml_line(root, loc), key=key, expected=expected)
 
     known = ", ".join(rule_set.citations)
     for i, cite in enumerate(rule_set.defaults.cite):
@@ -313,22 +313,3 @@ def _resolve(path_or_name: str | os.PathLike[str] | None, folder: Any) -> Path:
         return path
     name = path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml"
     return content_file("prescriptions", name, folder)
-
-
-def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the key (or list item) that ``loc`` points to in a composed YAML tree."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [(k, v) for k, v in node.value if k.value == str(part)]
-            if not match:
-                return line
-            line, node = match[0][0].start_mark.line + 1, match[0][1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line

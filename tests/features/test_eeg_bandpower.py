@@ -6,10 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.signal import welch
 
 from addiction_index.errors import InputError
-from addiction_index.features import QualityFlag, WelchPlan, eeg_bandpower, eeg_quality, welch_plan
+from addiction_index.features import (
+    QualityFlag,
+    WelchPlan,
+    eeg_bandpower,
+    eeg_quality,
+    reference,
+    welch_plan,
+)
 from addiction_index.features.spec import load_feature_spec
 
 SEED = 20240611
@@ -25,20 +31,7 @@ BAND_NAMES = [b.name for b in SPEC.bands]
 
 def scipy_bandpower(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reference: scipy Welch PSD + the same half-open band sums × df."""
-    f, psd = welch(
-        windows,
-        fs=SPEC.fs,
-        nperseg=SPEC.nperseg,
-        noverlap=SPEC.noverlap,
-        window="hann",
-        detrend="constant",
-        scaling="density",
-        axis=-1,
-    )
-    df = f[1] - f[0]
-    bands = [psd[..., (f >= b.lo_hz) & (f < b.hi_hz)].sum(axis=-1) * df for b in SPEC.bands]
-    lo, hi = SPEC.content.eeg.total_hz
-    return np.stack(bands, axis=-1), psd[..., (f >= lo) & (f < hi)].sum(axis=-1) * df
+    return reference.scipy_bandpower(windows, SPEC)
 
 
 def max_rel_error(ours: np.ndarray, ref: np.ndarray) -> float:
