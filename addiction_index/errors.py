@@ -12,6 +12,7 @@ from pathlib import Path
 __all__ = [
     "AddictionIndexError",
     "ConfigError",
+    "DecodeError",
     "DeviceError",
     "InputError",
     "ResourceNotFoundError",
@@ -60,6 +61,20 @@ class DeviceError(AddictionIndexError):
     def __init__(self, device: str, message: str) -> None:
         self.device = device
         super().__init__(f"{device}: {message}")
+
+
+class DecodeError(AddictionIndexError):
+    """Bytes from a device could not be decoded.
+
+    Carries the decoder's name, the payload length and the reason; never the payload's meaning
+    for a person. Collectors count and log these and go on.
+    """
+
+    def __init__(self, decoder: str, length: int, reason: str) -> None:
+        self.decoder = decoder
+        self.length = length
+        self.reason = reason
+        super().__init__(f"{decoder}: cannot decode {length} bytes: {reason}")
 
 
 class InputError(AddictionIndexError, ValueError):

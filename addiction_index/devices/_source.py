@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from addiction_index.signals.streams import Chunk, StreamInfo
+from addiction_index.signals.streams import Chunk, Marker, StreamInfo
 
 __all__ = ["Source", "SourceState"]
 
@@ -34,6 +34,10 @@ class Source(Protocol):
     streams: tuple[StreamInfo, ...]
     state: SourceState
 
-    def chunks(self) -> AsyncIterator[Chunk]:
-        """Yield chunks as they arrive, until cancelled or the source ends."""
+    def chunks(self) -> AsyncIterator[Chunk | Marker]:
+        """Yield chunks as they arrive, until cancelled or the source ends.
+
+        A source that carries events (an LSL marker stream, a recording's markers, a device's
+        gap) yields them as :class:`Marker` objects between its chunks.
+        """
         ...

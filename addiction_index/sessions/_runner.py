@@ -66,7 +66,11 @@ class SessionOutcome:
 
 
 class SessionSink(TypingProtocol):
-    """Consumes what a session produces; methods are called on the loop and must be quick."""
+    """Consumes what a session produces; methods are called on the loop and must be quick.
+
+    A sink that also defines ``on_chunk(chunk)`` receives every raw chunk as it arrives (a
+    recorder, an LSL outlet); the runner looks for that method once, at start.
+    """
 
     def on_marker(self, marker: Marker) -> None: ...
 
@@ -109,6 +113,7 @@ class SessionRunner:
         )
         self.clock, self.rater, self.sinks, self.seed = clock, rater, list(sinks), seed
         self.presenters = list(presenters)
+        self._chunk_sinks = [s.on_chunk for s in self.sinks if hasattr(s, "on_chunk")]
         streams = [s for src in sources for s in src.streams]
         self.eeg = next((s for s in streams if s.kind is StreamKind.EEG), None)
         self.hr = next((s for s in streams if s.kind is StreamKind.HR), None)
@@ -143,7 +148,7 @@ class SessionRunner:
         for present in self.presenters:  # whoever shows the cues follows the same schedule
             present(self.schedule)
         end = origin + self.protocol.duration_s
-        queue: asyncio.Queue[Chunk] = asyncio.Queue(_QUEUE_CHUNKS)
+        queue: asyncio.Queue[Chunk | Marker] = asyncio.Queue(_QUEUE_CHUNKS)
         join, leave = getattr(clock, "join", None), getattr(clock, "leave", None)
         if join:
             join()  # hold the clock until every source has joined it
@@ -225,12 +230,14 @@ class SessionRunner:
 
     # -- acquisition ---------------------------------------------------------------------------
     @staticmethod
-    async def _pump(source: Source, queue: asyncio.Queue[Chunk]) -> None:
-        async for chunk in source.chunks():
-            await queue.put(chunk)
+    async def _pump(source: Source, queue: asyncio.Queue[Chunk | Marker]) -> None:
+        async for item in source.chunks():
+            await queue.put(item)
 
     @staticmethod
-    async def _next_chunk(queue: asyncio.Queue[Chunk], pumps: list[asyncio.Task]) -> Chunk:
+    async def _next_chunk(
+        queue: asyncio.Queue[Chunk | Marker], pumps: list[asyncio.Task]
+    ) -> Chunk | Marker:
         """The next chunk; if every source has ended, raise the error that ended one of them."""
         while True:
             if not queue.empty():
@@ -246,8 +253,15 @@ class SessionRunner:
                         names, f"every source ended before the protocol did ({cause!r})"
                     ) from cause
 
-    def _store(self, chunk: Chunk) -> None:
+    def _store(self, chunk: Chunk | Marker) -> None:
+        if isinstance(chunk, Marker):  # an event from a source: passed on as it is
+            self.markers.append(chunk)
+            for sink in self.sinks:
+                sink.on_marker(chunk)
+            return
         self.rings[chunk.stream.name].write(chunk.timestamps, chunk.samples)
+        for on_chunk in self._chunk_sinks:
+            on_chunk(chunk)
         if self.rr is not None and chunk.stream.name == self.rr.name:
             self.beats[0].extend(chunk.timestamps.tolist())
             self.beats[1].extend(chunk.samples[:, 0].tolist())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -19,10 +17,7 @@ from addiction_index.features import (
 from addiction_index.features.spec import load_feature_spec
 
 SEED = 20240611
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-MUSE_SSVEP = (
-    DATA / "muse_eeg_notebooks" / "muse2016_ssvep_subject1_session1_2017-09-14-21.20.04.csv"
-)
+MUSE_SSVEP = ("muse_eeg_notebooks", "muse2016_ssvep_subject1_session1_2017-09-14-21.20.04.csv")
 
 SPEC = load_feature_spec()
 PLAN = WelchPlan.from_spec(SPEC)
@@ -107,10 +102,9 @@ def test_quality_flags_flat_railing_and_artefact(pink) -> None:
     ]
 
 
-@pytest.mark.skipif(not MUSE_SSVEP.is_file(), reason=f"real Muse recording absent: {MUSE_SSVEP}")
-def test_agrees_with_scipy_on_a_real_muse_recording() -> None:
+def test_agrees_with_scipy_on_a_real_muse_recording(shared_file) -> None:
     # Columns: timestamps, TP9, AF7, AF8, TP10, Right AUX, Marker0 (µV at 256 Hz; README).
-    signal = np.loadtxt(MUSE_SSVEP, delimiter=",", skiprows=1, usecols=(1, 2, 3, 4))
+    signal = np.loadtxt(shared_file(*MUSE_SSVEP), delimiter=",", skiprows=1, usecols=(1, 2, 3, 4))
     n = SPEC.eeg_window_samples
     starts = np.linspace(0, signal.shape[0] - n, 24).astype(int)
     windows = np.ascontiguousarray(np.stack([signal[s : s + n].T for s in starts]))
