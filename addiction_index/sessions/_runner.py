@@ -20,7 +20,7 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
-from addiction_index.devices._source import Source
+from addiction_index.devices._source import Source, SourceState
 from addiction_index.errors import DeviceError, InputError
 from addiction_index.features.extract import HopFeatures
 from addiction_index.features.hrv import InsufficientDataWarning
@@ -39,6 +39,7 @@ _EEG_RING_S = 30.0
 _EVENT_RING = 8192
 _QUEUE_CHUNKS = 64
 _FLUSH_EVERY_S = 1.0
+_LATENCY_S = 1.0  # how far behind the clock the protocol runs when no source is streaming
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,9 @@ class SessionRunner:
             capacity = int(_EEG_RING_S * s.nominal_rate) if s.regular else _EVENT_RING
             self.rings[s.name] = RingBuffer(capacity, s.n_channels)
         # Streams whose last timestamp says how far a source has delivered (RR beats lag).
-        self._clock_streams = [s for s in streams if s.regular or s.kind is StreamKind.HR]
+        self._clock_streams = [
+            (src, s) for src in sources for s in src.streams if s.regular or s.kind is StreamKind.HR
+        ]
         self._features = HopFeatures(spec)
         self._craving = LiveCraving(definition)
         self._window = np.empty((spec.eeg_window_samples, len(spec.channels)))
@@ -267,7 +270,17 @@ class SessionRunner:
             self.beats[1].extend(chunk.samples[:, 0].tolist())
 
     def _watermark(self) -> float:
-        return min(self.rings[s.name].last_timestamp for s in self._clock_streams)
+        """How far every streaming source has delivered (host s).
+
+        A source that is reconnecting or lost does not hold the session back: its gap shows as
+        missing features. With no source streaming, the protocol follows the clock.
+        """
+        live = [
+            self.rings[s.name].last_timestamp
+            for src, s in self._clock_streams
+            if src.state is SourceState.STREAMING
+        ]
+        return min(live) if live else self.clock.now() - _LATENCY_S
 
     # -- protocol ------------------------------------------------------------------------------
     def _timeline_markers(self, origin: float) -> list[Marker]:
@@ -312,6 +325,12 @@ class SessionRunner:
             )
 
     # -- features and scores (worker thread) ----------------------------------------------------
+    def _window_complete(self, times: np.ndarray, t: float) -> bool:
+        """True when the EEG window ends at ``t`` and holds no gap (else its features are NaN)."""
+        period = 1.0 / self.spec.fs
+        span = times[-1] - times[0]
+        return times[-1] >= t - 2 * period and span <= (times.size - 1) * period * 1.01 + period
+
     def _hops(self, times: list[float]) -> list[HopRecord]:
         return [self._hop(t) for t in times]
 
@@ -321,8 +340,9 @@ class SessionRunner:
             ring = self.rings[self.eeg.name]
             n = self.spec.eeg_window_samples
             if ring.rows_until(t) >= n:
-                ring.window_until(t, n, out=self._window, times_out=self._window_times)
-                features.update(self._features.eeg(self._window))
+                times = ring.window_until(t, n, out=self._window, times_out=self._window_times)[1]
+                if self._window_complete(times, t):
+                    features.update(self._features.eeg(self._window))
         if self.rr is not None:
             rr_times, rr = self.rings[self.rr.name].since(t - self.spec.heart_window_s)
             with warnings.catch_warnings():

@@ -157,3 +157,74 @@ def test_same_seed_same_numbers_at_any_speed_and_any_time(db_path: Path, tmp_pat
     assert paced.outcome.index.to_dict() == fast.outcome.index.to_dict()
     assert paced.outcome.ratings == fast.outcome.ratings
     assert paced.prescription == fast.prescription
+
+
+class _GappySource:
+    """An EEG and HR source whose EEG stops for 10 s in the middle (a device that dropped)."""
+
+    def __init__(self, clock, inner_eeg, inner_strap) -> None:
+        self.name = "gappy"
+        self._clock, self._eeg, self._strap = clock, inner_eeg, inner_strap
+        self.streams = (*inner_eeg.streams, *inner_strap.streams)
+        from addiction_index.devices import SourceState
+
+        self.state = SourceState.STREAMING
+
+    async def chunks(self):
+        import asyncio as aio
+
+        queue: aio.Queue = aio.Queue()
+
+        async def pump(src):
+            async for c in src.chunks():
+                await queue.put(c)
+
+        tasks = [aio.create_task(pump(self._eeg)), aio.create_task(pump(self._strap))]
+        try:
+            while True:
+                chunk = await queue.get()
+                rel = chunk.timestamps[0] - self._clock.origin
+                if chunk.stream.kind == "eeg" and 60.0 <= rel < 70.0:
+                    continue  # the headband is silent here
+                yield chunk
+        finally:
+            for t in tasks:
+                t.cancel()
+            await aio.gather(*tasks, return_exceptions=True)
+
+
+def test_a_gap_in_eeg_gives_missing_features_not_stale_ones(tmp_path: Path) -> None:
+    from addiction_index.devices import (
+        ResidentParams,
+        SimulatedHeadband,
+        SimulatedResident,
+        SimulatedStrap,
+        load_profile,
+    )
+    from addiction_index.features.spec import load_feature_spec
+    from addiction_index.models import load_model_definition
+    from addiction_index.sessions import SessionRunner, load_protocol
+    from addiction_index.signals import SimulatedClock
+
+    clock = SimulatedClock()
+    resident = SimulatedResident(ResidentParams.draw(5, 50))
+    source = _GappySource(
+        clock,
+        SimulatedHeadband(load_profile("muse-2"), resident, clock),
+        SimulatedStrap(load_profile("hrm"), resident, clock),
+    )
+    runner = SessionRunner(
+        load_protocol(_short_protocol(tmp_path)),
+        [source],
+        definition=load_model_definition(),
+        spec=load_feature_spec(),
+        clock=clock,
+    )
+    outcome = asyncio.run(runner.run())
+    assert outcome.completed
+    rel = {round(h.t - clock.origin, 2): h.features for h in runner.hops}
+    assert "eeg_rel_alpha_AF7" in rel[59.0]  # before the gap
+    for t in (60.5, 65.0, 71.5):  # windows touching the gap (2 s windows)
+        assert "eeg_rel_alpha_AF7" not in rel[t], t
+    assert "eeg_rel_alpha_AF7" in rel[72.25]  # a full window after the gap
+    assert all("hr_mean_bpm" in rel[t] for t in (60.5, 65.0))  # the strap went on
