@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 sessions_app = typer.Typer(help="Stored assessment sessions.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
+devices_app = typer.Typer(help="Wearables: profiles and Bluetooth scanning.", no_args_is_help=True)
+app.add_typer(devices_app, name="devices")
 
 DbOption = Annotated[
     str | None,
@@ -175,6 +177,86 @@ def sessions_show(
         _dump(data | {"statement": NOT_A_DIAGNOSIS})
     else:
         Console().print(session_table(data))
+
+
+@devices_app.command("list")
+def devices_list(
+    devices_dir: Annotated[
+        Path | None, typer.Option(help="Your own device profiles folder.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The device profiles this installation knows (one TOML per wearable)."""
+    from rich.table import Table
+
+    from addiction_index.devices import list_profiles, load_profile
+
+    try:
+        profiles = [load_profile(name, devices_dir) for name in list_profiles(devices_dir)]
+    except AddictionIndexError as exc:
+        _fail(exc)
+    rows = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "kind": str(p.kind),
+            "streams": [
+                f"{s.name} ({s.kind}, {s.rate_hz:g} Hz)" if s.rate_hz else f"{s.name} ({s.kind})"
+                for s in p.streams
+            ],
+        }
+        for p in profiles
+    ]
+    if as_json:
+        _dump({"profiles": rows})
+        return
+    table = Table(title="Device profiles", title_justify="left")
+    for col in ("id", "name", "kind", "streams"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["name"], r["kind"], ", ".join(r["streams"]))
+    Console().print(table)
+
+
+@devices_app.command("scan")
+def devices_scan(
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to listen.")] = 5.0,
+    all_devices: Annotated[
+        bool, typer.Option("--all", help="Also devices no profile matches.")
+    ] = False,
+    devices_dir: Annotated[
+        Path | None, typer.Option(help="Your own device profiles folder.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Nearby supported devices: name, kind, address, signal strength."""
+    from rich.table import Table
+
+    from addiction_index.devices import list_profiles, load_profile
+    from addiction_index.devices._ble_transport import scan
+
+    try:
+        profiles = [load_profile(name, devices_dir) for name in list_profiles(devices_dir)]
+        found = asyncio.run(scan(profiles, timeout))
+    except AddictionIndexError as exc:
+        _fail(exc)
+    if not all_devices:
+        found = [d for d in found if d.profile is not None]
+    if as_json:
+        _dump({"devices": [d.to_dict() for d in found]})
+        return
+    table = Table(title=f"Devices seen in {timeout:g} s", title_justify="left")
+    for col in ("name", "profile", "kind", "address", "signal (dBm)"):
+        table.add_column(col)
+    for d in found:
+        table.add_row(
+            d.name,
+            d.profile or "—",
+            d.kind or "—",
+            d.address,
+            "—" if d.rssi_dbm is None else str(d.rssi_dbm),
+        )
+    Console().print(table)
 
 
 def main() -> None:

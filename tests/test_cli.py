@@ -79,3 +79,18 @@ def test_bad_input_gets_a_specific_error(db_path: Path) -> None:
     assert code == 2 and "999" in err
     code, _, err = _invoke("demo", "--db", str(db_path), "--protocol", "nope")
     assert code == 2 and "cue-reactivity" in err
+
+
+def test_devices_list_shows_the_shipped_profiles() -> None:
+    code, out, _ = _invoke("devices", "list", "--json")
+    assert code == 0
+    ids = {p["id"] for p in json.loads(out)["profiles"]}
+    assert {"muse-2", "hrm"} <= ids
+
+
+def test_devices_scan_without_an_adapter_says_so() -> None:
+    """This machine has no Bluetooth adapter: a clear error, not a traceback."""
+    code, _, err = _invoke("devices", "scan", "--timeout", "1")
+    if code == 0:
+        return  # a machine with an adapter: the scan itself worked
+    assert code == 2 and "bluetooth adapter" in err and "cannot scan" in err
