@@ -3,6 +3,7 @@
 from addiction_index.sessions._assessment import (
     AssessmentResult,
     ContentFolders,
+    run_assessment,
     run_simulated_assessment,
 )
 from addiction_index.sessions._protocol import (
@@ -35,5 +36,6 @@ __all__ = [
     "SessionSink",
     "list_protocols",
     "load_protocol",
+    "run_assessment",
     "run_simulated_assessment",
 ]

@@ -21,18 +21,19 @@ from addiction_index.devices import (
     SimulatedStrap,
     load_profile,
 )
+from addiction_index.devices._source import Source
 from addiction_index.errors import ConfigError, InputError
 from addiction_index.features.spec import load_feature_spec
 from addiction_index.models import load_model_definition
 from addiction_index.prescriptions import PrescriptionInputs, load_rule_set, prescribe
 from addiction_index.resources import content_dir
 from addiction_index.sessions._protocol import ScheduledBlock, load_protocol
-from addiction_index.sessions._runner import SessionOutcome, SessionRunner, SessionSink
+from addiction_index.sessions._runner import Rater, SessionOutcome, SessionRunner, SessionSink
 from addiction_index.sessions._sinks import SimulatedRater, StoreSink
-from addiction_index.signals.clock import SimulatedClock
+from addiction_index.signals.clock import Clock, SimulatedClock
 from addiction_index.store import open_store
 
-__all__ = ["AssessmentResult", "ContentFolders", "run_simulated_assessment"]
+__all__ = ["AssessmentResult", "ContentFolders", "run_assessment", "run_simulated_assessment"]
 
 _STALE_AFTER_S = 120.0
 
@@ -63,7 +64,7 @@ class AssessmentResult:
             "session_id": self.session_id,
             "subject": self.subject,
             "database": self.database,
-            "simulated": True,
+            "simulated": bool(self.resident.get("simulated", True)),
             "resident": self.resident,
             "protocol_duration_s": o.duration_s,
             "ratings": o.ratings,
@@ -72,6 +73,32 @@ class AssessmentResult:
             "prescription": self.prescription,
             "statement": NOT_A_DIAGNOSIS,
         }
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """Everything a session needs from data files, validated before anything is stored."""
+
+    spec: Any
+    definition: Any
+    protocol: Any
+    rule_set: Any
+
+
+def _load(protocol: str, folders: ContentFolders) -> _Loaded:
+    spec = load_feature_spec()
+    definition = load_model_definition("default-index", folders.models)
+    if definition.feature_spec_hash != spec.version_hash():
+        raise ConfigError(
+            content_dir("models", folders.models) / "default-index.yaml",
+            f"the model was made for feature specification {definition.feature_spec_hash}, "
+            f"but this code computes {spec.version_hash()}",
+            key="feature_spec_hash",
+            expected="the hash of the running feature specification",
+        )
+    return _Loaded(
+        spec, definition, load_protocol(protocol), load_rule_set(folder=folders.prescriptions)
+    )
 
 
 async def run_simulated_assessment(
@@ -91,18 +118,7 @@ async def run_simulated_assessment(
     """Run one simulated resident through ``protocol`` and store everything; see the module doc."""
     if not 0 <= craving <= 100:
         raise InputError("craving", craving, "a latent craving between 0 and 100")
-    spec = load_feature_spec()
-    definition = load_model_definition("default-index", folders.models)
-    if definition.feature_spec_hash != spec.version_hash():
-        raise ConfigError(
-            content_dir("models", folders.models) / "default-index.yaml",
-            f"the model was made for feature specification {definition.feature_spec_hash}, "
-            f"but this code computes {spec.version_hash()}",
-            key="feature_spec_hash",
-            expected="the hash of the running feature specification",
-        )
-    proto = load_protocol(protocol)
-    rule_set = load_rule_set(folder=folders.prescriptions)
+    loaded = _load(protocol, folders)
     params = ResidentParams.draw(
         seed, craving, reports_craving=reports_craving, detached_roles=tuple(detached_roles)
     )
@@ -119,6 +135,79 @@ async def run_simulated_assessment(
             [(b.start - origin, b.end - origin, str(b.block.role)) for b in schedule]
         )
 
+    result = await _run(
+        loaded,
+        sources,
+        clock,
+        subject=subject,
+        age=params.age,
+        db=db,
+        rater=SimulatedRater(resident),
+        sinks=sinks,
+        presenters=[show_cues],
+        seed=seed,
+        simulated=True,
+        on_runner=on_runner,
+    )
+    result.resident = {
+        "seed": seed,
+        "latent_craving": craving,
+        "age": params.age,
+        "reports_craving": reports_craving,
+    }
+    return result
+
+
+async def run_assessment(
+    sources: Sequence[Source],
+    clock: Clock,
+    *,
+    subject: str,
+    age: int,
+    protocol: str = "cue-reactivity",
+    db: str | None = None,
+    folders: ContentFolders = ContentFolders(),
+    rater: Rater | None = None,
+    sinks: Sequence[SessionSink] = (),
+    simulated: bool = False,
+    on_runner: Any = None,
+) -> AssessmentResult:
+    """Run ``protocol`` over any sources (Bluetooth, LSL, a replayed file) and store everything."""
+    if not 12 <= age <= 100:
+        raise InputError("age", age, "an age in years between 12 and 100")
+    loaded = _load(protocol, folders)
+    return await _run(
+        loaded,
+        sources,
+        clock,
+        subject=subject,
+        age=age,
+        db=db,
+        rater=rater,
+        sinks=sinks,
+        presenters=[],
+        seed=0,
+        simulated=simulated,
+        on_runner=on_runner,
+    )
+
+
+async def _run(
+    loaded: _Loaded,
+    sources: Sequence[Source],
+    clock: Clock,
+    *,
+    subject: str,
+    age: int,
+    db: str | None,
+    rater: Rater | None,
+    sinks: Sequence[SessionSink],
+    presenters: list[Any],
+    seed: int,
+    simulated: bool,
+    on_runner: Any,
+) -> AssessmentResult:
+    spec, definition, proto = loaded.spec, loaded.definition, loaded.protocol
     store = open_store(db)
     try:
         closed = store.close_interrupted(stale_after=_STALE_AFTER_S)
@@ -130,8 +219,8 @@ async def run_simulated_assessment(
             model_name=definition.name,
             model_version=definition.version,
             feature_spec_hash=spec.version_hash(),
-            seed=seed,
-            simulated=True,
+            seed=seed if simulated else None,
+            simulated=simulated,
             meta={
                 "devices": [s.name for s in sources],
                 "blocks": [
@@ -146,9 +235,9 @@ async def run_simulated_assessment(
             definition=definition,
             spec=spec,
             clock=clock,
-            rater=SimulatedRater(resident),
+            rater=rater,
             sinks=[StoreSink(store, session_id), *sinks],
-            presenters=[show_cues],
+            presenters=presenters,
             seed=seed,
         )
         if on_runner is not None:
@@ -163,13 +252,13 @@ async def run_simulated_assessment(
         prescription = None
         if outcome.resting_hr_bpm is not None:
             inputs = PrescriptionInputs(
-                age=params.age,
+                age=age,
                 resting_hr=round(outcome.resting_hr_bpm, 1),
                 index=index.value,
                 index_confidence=index.confidence or 0.0,
                 craving=outcome.ratings.get("post_cue"),
             )
-            prescription = prescribe(rule_set, inputs).to_dict()
+            prescription = prescribe(loaded.rule_set, inputs).to_dict()
         store.finish_session(
             session_id, status="completed", index=index.to_dict(), prescription=prescription
         )
@@ -179,12 +268,7 @@ async def run_simulated_assessment(
             store.url,
             outcome,
             prescription,
-            {
-                "seed": seed,
-                "latent_craving": craving,
-                "age": params.age,
-                "reports_craving": reports_craving,
-            },
+            {"age": age, "simulated": simulated},
             closed,
         )
     finally:
