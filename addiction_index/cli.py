@@ -27,6 +27,8 @@ sessions_app = typer.Typer(help="Stored assessment sessions.", no_args_is_help=T
 app.add_typer(sessions_app, name="sessions")
 devices_app = typer.Typer(help="Wearables: profiles and Bluetooth scanning.", no_args_is_help=True)
 app.add_typer(devices_app, name="devices")
+lsl_app = typer.Typer(help="Lab Streaming Layer streams on the network.", no_args_is_help=True)
+app.add_typer(lsl_app, name="lsl")
 
 DbOption = Annotated[
     str | None,
@@ -37,6 +39,15 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
+RecordOption = Annotated[
+    Path | None,
+    typer.Option("--record", help="Also record every stream and marker to this XDF file."),
+]
+LslOutOption = Annotated[
+    bool,
+    typer.Option("--lsl-out", help="Publish raw streams, features, scores and markers on LSL."),
+]
+DevicesDirOption = Annotated[Path | None, typer.Option(help="Your own device profiles folder.")]
 
 
 def _dump(data: Any) -> None:
@@ -96,43 +107,288 @@ def demo(
     prescriptions_dir: Annotated[
         Path | None, typer.Option(help="Your own rule sets folder.")
     ] = None,
+    record: RecordOption = None,
+    lsl_out: LslOutOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run a simulated resident through a whole assessment: index, confidence, prescription."""
     from addiction_index.sessions import ContentFolders, run_simulated_assessment
-    from addiction_index.ui import LiveView, assessment_tables
 
     if not speed > 0:
         raise typer.BadParameter(f"--speed {speed} must be above 0", param_hint="--speed")
     folders = ContentFolders(devices_dir, models_dir, prescriptions_dir)
-    kwargs = dict(
-        subject=subject,
-        craving=craving,
-        seed=seed,
-        speed=speed,
-        protocol=protocol,
-        db=db,
-        folders=folders,
-        reports_craving=not no_report,
-    )
+
+    def run(view: Any, sinks: list) -> Any:
+        return run_simulated_assessment(
+            subject=subject,
+            craving=craving,
+            seed=seed,
+            speed=speed,
+            protocol=protocol,
+            db=db,
+            folders=folders,
+            reports_craving=not no_report,
+            sinks=sinks,
+            on_runner=view.attach if view else None,
+        )
+
+    _session(run, as_json=as_json, record=record, lsl_out=lsl_out)
+
+
+def _output_sinks(record: Path | None, lsl_out: bool) -> list:
+    sinks: list = []
+    if record is not None:
+        from addiction_index.store.recording import XdfRecorder
+
+        sinks.append(XdfRecorder(record))
+    if lsl_out:
+        from addiction_index.devices._factory import require_lsl
+
+        require_lsl()
+        from addiction_index.sessions._lsl_outlets import LslPublisher
+
+        sinks.append(LslPublisher())
+    return sinks
+
+
+def _session(run: Any, *, as_json: bool, record: Path | None = None, lsl_out: bool = False) -> None:
+    """Run one session (``run(view, sinks)`` makes the coroutine), then print its result."""
+    from addiction_index.ui import LiveView, assessment_tables
+
+    sinks: list = []
     try:
+        sinks = _output_sinks(record, lsl_out)
         if as_json:
-            result = asyncio.run(run_simulated_assessment(**kwargs))
+            result = asyncio.run(run(None, sinks))
         else:
             with LiveView() as view:
-                result = asyncio.run(
-                    run_simulated_assessment(**kwargs, sinks=[view], on_runner=view.attach)
-                )
+                result = asyncio.run(run(view, [*sinks, view]))
     except AddictionIndexError as exc:
         _fail(exc)
     except KeyboardInterrupt:
         Console(stderr=True).print("[yellow]stopped: the session is stored as interrupted[/]")
         raise typer.Exit(code=130) from None
+    finally:
+        for sink in sinks:
+            close = getattr(sink, "close", None)
+            if close is not None:
+                close()
     data = result.to_dict()
+    if record is not None:
+        data["recording"] = str(record)
     if as_json:
         _dump(data)
     else:
         Console().print(assessment_tables(data))
+        if record is not None:
+            Console().print(f"recorded to {record}")
+
+
+def _live(
+    eeg: str | None,
+    hr: str | None,
+    *,
+    subject: str,
+    age: int | None,
+    protocol: str,
+    db: str | None,
+    devices_dir: Path | None,
+    no_ratings: bool,
+    as_json: bool,
+    record: Path | None,
+    lsl_out: bool,
+) -> None:
+    from addiction_index.devices._factory import open_sources
+    from addiction_index.sessions import run_assessment
+    from addiction_index.signals import HostClock
+    from addiction_index.ui.rater import ConsoleRater
+
+    async def go(view: Any, sinks: list) -> Any:
+        sources = await open_sources([("--eeg", eeg), ("--hr", hr)], devices_dir=devices_dir)
+        rater = None if no_ratings else ConsoleRater(view=view)
+        return await run_assessment(
+            sources,
+            HostClock(),
+            subject=subject,
+            age=age,
+            protocol=protocol,
+            db=db,
+            rater=rater,
+            sinks=sinks,
+            on_runner=view.attach if view else None,
+        )
+
+    _session(go, as_json=as_json, record=record, lsl_out=lsl_out)
+
+
+EegOption = Annotated[
+    str | None,
+    typer.Option(
+        help="EEG device: a profile id (muse-2, muse-s), optionally @ADDRESS, or lsl:NAME."
+    ),
+]
+HrOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Heart device: a profile id (hrm, polar-h10), optionally @ADDRESS, or lsl:NAME."
+    ),
+]
+AgeOption = Annotated[
+    int | None, typer.Option(min=12, max=100, help="The resident's age in years (heart-rate zone).")
+]
+SubjectOption = Annotated[str, typer.Option(help="Pseudonymous code of the resident.")]
+ProtocolOption = Annotated[str, typer.Option(help="Protocol name or YAML file.")]
+NoRatingsOption = Annotated[
+    bool, typer.Option("--no-ratings", help="Do not ask for craving ratings.")
+]
+
+
+@app.command()
+def assess(
+    subject: SubjectOption,
+    eeg: EegOption = None,
+    hr: HrOption = None,
+    age: AgeOption = None,
+    protocol: ProtocolOption = "cue-reactivity",
+    no_ratings: NoRatingsOption = False,
+    db: DbOption = None,
+    devices_dir: DevicesDirOption = None,
+    record: RecordOption = None,
+    lsl_out: LslOutOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The assessment on real devices (Bluetooth or LSL), in real time."""
+    _live(
+        eeg,
+        hr,
+        subject=subject,
+        age=age,
+        protocol=protocol,
+        db=db,
+        devices_dir=devices_dir,
+        no_ratings=no_ratings,
+        as_json=as_json,
+        record=record,
+        lsl_out=lsl_out,
+    )
+
+
+@app.command("record")
+def record_command(
+    out: Annotated[Path, typer.Option("--out", help="The XDF file to write.")],
+    subject: SubjectOption,
+    eeg: EegOption = None,
+    hr: HrOption = None,
+    age: AgeOption = None,
+    protocol: ProtocolOption = "cue-reactivity",
+    no_ratings: NoRatingsOption = False,
+    db: DbOption = None,
+    devices_dir: DevicesDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a session from real devices to XDF (scored and stored like ``assess``)."""
+    assess(subject, eeg, hr, age, protocol, no_ratings, db, devices_dir, out, False, as_json)
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="An XDF, Muse CSV or EDF recording.")],
+    speed: Annotated[
+        float,
+        typer.Option(
+            help="Recorded seconds per wall second (default: as fast as possible).",
+            show_default=False,
+        ),
+    ] = math.inf,
+    subject: Annotated[str, typer.Option(help="Pseudonymous code to store it under.")] = "REPLAY",
+    age: AgeOption = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(help="Protocol (default: the one the recording ran, else cue-reactivity)."),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="xdf, csv or edf (default: from the suffix).")
+    ] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="FILE_CHANNEL=OURS, e.g. Af7.=AF7 (repeat).")
+    ] = None,
+    db: DbOption = None,
+    lsl_out: LslOutOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Play a recording back through the live pipeline, at any speed."""
+    from addiction_index.devices._replay import ReplaySource
+    from addiction_index.devices._replay_formats import load_recording
+    from addiction_index.sessions import run_assessment
+    from addiction_index.sessions._replay_session import (
+        RecordedRater,
+        recorded_protocol,
+        without_protocol_markers,
+    )
+    from addiction_index.signals import SimulatedClock
+
+    if not speed > 0:
+        raise typer.BadParameter(f"--speed {speed} must be above 0", param_hint="--speed")
+    mapping = {}
+    for item in channel or []:
+        theirs, sep, ours = item.partition("=")
+        if not sep or not theirs or not ours:
+            raise typer.BadParameter(
+                f"{item!r}: expected FILE_CHANNEL=OURS", param_hint="--channel"
+            )
+        mapping[theirs] = ours
+
+    async def go(view: Any, sinks: list) -> Any:
+        recording = load_recording(file, fmt=fmt, channel_map=mapping or None)
+        clock = SimulatedClock(speed)
+        source = ReplaySource(without_protocol_markers(recording), clock, linger_s=0)
+        return await run_assessment(
+            [source],
+            clock,
+            subject=subject,
+            age=age,
+            protocol=protocol or recorded_protocol(recording) or "cue-reactivity",
+            db=db,
+            rater=RecordedRater(recording.markers),
+            sinks=sinks,
+            on_runner=view.attach if view else None,
+        )
+
+    _session(go, as_json=as_json, lsl_out=lsl_out)
+
+
+@lsl_app.command("list")
+def lsl_list(
+    wait: Annotated[float, typer.Option(min=0.1, help="Seconds to listen.")] = 1.0,
+    as_json: JsonOption = False,
+) -> None:
+    """LSL streams on the network, usable as sources (--eeg lsl:NAME)."""
+    from rich.table import Table
+
+    from addiction_index.devices._factory import require_lsl
+
+    try:
+        require_lsl()
+        from addiction_index.devices._lsl import list_lsl_streams
+
+        streams = list_lsl_streams(wait)
+    except AddictionIndexError as exc:
+        _fail(exc)
+    rows = [s.to_dict() for s in streams]
+    if as_json:
+        _dump({"streams": rows})
+        return
+    table = Table(title=f"LSL streams seen in {wait:g} s", title_justify="left")
+    for col in ("name", "type", "channel_count", "nominal_rate", "source_id", "hostname"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            *(
+                str(r[c])
+                for c in ("name", "type", "channel_count", "nominal_rate", "source_id", "hostname")
+            )
+        )
+    Console().print(table)
 
 
 @sessions_app.command("list")

@@ -94,3 +94,56 @@ def test_devices_scan_without_an_adapter_says_so() -> None:
     if code == 0:
         return  # a machine with an adapter: the scan itself worked
     assert code == 2 and "bluetooth adapter" in err and "cannot scan" in err
+
+
+def test_demo_record_then_replay_gives_the_same_index(db_path: Path, tmp_path: Path) -> None:
+    from addiction_index.sessions._protocol import PROTOCOL_DIR
+
+    protocol = tmp_path / "short.yaml"
+    protocol.write_text(
+        (PROTOCOL_DIR / "demo.yaml").read_text().replace("duration_s: 120", "duration_s: 45")
+    )
+    xdf = tmp_path / "session.xdf"
+    code, out, err = _invoke(
+        "demo",
+        "--json",
+        "--db",
+        str(db_path),
+        "--seed",
+        "8",
+        "--protocol",
+        str(protocol),
+        "--record",
+        str(xdf),
+    )
+    assert code == 0, err
+    live = json.loads(out)
+    assert live["recording"] == str(xdf) and xdf.stat().st_size > 100_000
+    code, out, err = _invoke(
+        "replay",
+        str(xdf),
+        "--json",
+        "--db",
+        str(db_path),
+        "--protocol",
+        str(protocol),
+        "--age",
+        str(live["resident"]["age"]),
+    )
+    assert code == 0, err
+    replayed = json.loads(out)
+    assert replayed["index"] == live["index"]  # bit for bit: same samples, same times
+    assert replayed["ratings"] == live["ratings"]  # the recorded ratings are given back
+    assert replayed["prescription"]["exercise"] == live["prescription"]["exercise"]
+    code, out, _ = _invoke("sessions", "list", "--json", "--db", str(db_path))
+    assert [s["subject"] for s in json.loads(out)["sessions"]] == ["REPLAY", "SIM-001"]
+
+
+def test_replay_of_a_missing_file_names_it(db_path: Path, tmp_path: Path) -> None:
+    code, _, err = _invoke("replay", str(tmp_path / "none.xdf"), "--db", str(db_path))
+    assert code == 2 and "none.xdf" in err
+
+
+def test_lsl_list_runs() -> None:
+    code, out, _ = _invoke("lsl", "list", "--wait", "0.3", "--json")
+    assert code == 0 and isinstance(json.loads(out)["streams"], list)

@@ -106,9 +106,11 @@ class SimulatedStrap:
                     pending = None
                 contact = self._resident.skin_contact(t_note)
                 bpm = round(60000.0 / rrs[-1]) if (rrs and contact) else np.nan
-                yield Chunk(hr_info, np.array([origin + t_note]), np.array([[bpm]]))
+                # Beats first: the heart-rate chunk's time says the strap has delivered up to
+                # there, so its beats must already be in when the runner sees it.
                 if rrs:
                     yield Chunk(rr_info, origin + np.array(beat_times), np.array(rrs)[:, None])
+                yield Chunk(hr_info, np.array([origin + t_note]), np.array([[bpm]]))
         finally:
             self.state = SourceState.STOPPED
             clock.leave()

@@ -52,6 +52,10 @@ class LiveCraving:
         """
         reference, missing = [], []
         for f in self.features:
+            if f.name not in hop_features:  # a stream this session does not have
+                missing.append(f.name)
+                reference.append(math.nan)
+                continue
             usable = usable_mask(f.name, hop_features) & hop_mask
             value = float(hop_features[f.name][usable].mean()) if usable.any() else math.nan
             if not math.isfinite(value) or (value <= 0 and not f.difference):

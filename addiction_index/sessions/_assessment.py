@@ -163,7 +163,7 @@ async def run_assessment(
     clock: Clock,
     *,
     subject: str,
-    age: int,
+    age: int | None,
     protocol: str = "cue-reactivity",
     db: str | None = None,
     folders: ContentFolders = ContentFolders(),
@@ -172,8 +172,11 @@ async def run_assessment(
     simulated: bool = False,
     on_runner: Any = None,
 ) -> AssessmentResult:
-    """Run ``protocol`` over any sources (Bluetooth, LSL, a replayed file) and store everything."""
-    if not 12 <= age <= 100:
+    """Run ``protocol`` over any sources (Bluetooth, LSL, a replayed file) and store everything.
+
+    Without ``age`` no exercise zone can be set, so no prescription is made.
+    """
+    if age is not None and not 12 <= age <= 100:
         raise InputError("age", age, "an age in years between 12 and 100")
     loaded = _load(protocol, folders)
     return await _run(
@@ -198,7 +201,7 @@ async def _run(
     clock: Clock,
     *,
     subject: str,
-    age: int,
+    age: int | None,
     db: str | None,
     rater: Rater | None,
     sinks: Sequence[SessionSink],
@@ -238,7 +241,6 @@ async def _run(
             rater=rater,
             sinks=[StoreSink(store, session_id), *sinks],
             presenters=presenters,
-            seed=seed,
         )
         if on_runner is not None:
             on_runner(runner)
@@ -250,7 +252,7 @@ async def _run(
         index = outcome.index
         store.add_block_summaries(session_id, index.block_summaries)
         prescription = None
-        if outcome.resting_hr_bpm is not None:
+        if outcome.resting_hr_bpm is not None and age is not None:
             inputs = PrescriptionInputs(
                 age=age,
                 resting_hr=round(outcome.resting_hr_bpm, 1),

@@ -102,7 +102,7 @@ class SessionRunner:
         rater: Rater | None = None,
         sinks: Sequence[SessionSink] = (),
         presenters: Sequence[Callable[[list[ScheduledBlock]], None]] = (),
-        seed: int = 0,
+        bootstrap_seed: int = 0,
     ) -> None:
         if not sources:
             raise InputError("sources", sources, "at least one source")
@@ -112,7 +112,10 @@ class SessionRunner:
             definition,
             spec,
         )
-        self.clock, self.rater, self.sinks, self.seed = clock, rater, list(sinks), seed
+        self.clock, self.rater, self.sinks = clock, rater, list(sinks)
+        # The index's bootstrap is part of the analysis, not of the data: one fixed seed, so a
+        # recording replayed later gives the same interval and confidence.
+        self.bootstrap_seed = bootstrap_seed
         self.presenters = list(presenters)
         self._chunk_sinks = [s.on_chunk for s in self.sinks if hasattr(s, "on_chunk")]
         streams = [s for src in sources for s in src.streams]
@@ -272,15 +275,19 @@ class SessionRunner:
     def _watermark(self) -> float:
         """How far every streaming source has delivered (host s).
 
-        A source that is reconnecting or lost does not hold the session back: its gap shows as
-        missing features. With no source streaming, the protocol follows the clock.
+        A source that is reconnecting, lost or finished does not hold the session back: a gap
+        shows as missing features. With no source streaming, the protocol follows the clock
+        (or the data already delivered, when that is further on: a finished recording).
         """
         live = [
             self.rings[s.name].last_timestamp
             for src, s in self._clock_streams
             if src.state is SourceState.STREAMING
         ]
-        return min(live) if live else self.clock.now() - _LATENCY_S
+        if live:
+            return min(live)
+        delivered = [self.rings[s.name].last_timestamp for _, s in self._clock_streams]
+        return max([*delivered, self.clock.now() - _LATENCY_S])
 
     # -- protocol ------------------------------------------------------------------------------
     def _timeline_markers(self, origin: float) -> list[Marker]:
@@ -394,7 +401,7 @@ class SessionRunner:
             self.ratings,
             eeg_window_s=self.spec.eeg_window_samples / self.spec.fs,
             hop_s=self.spec.hop_s,
-            seed=self.seed,
+            seed=self.bootstrap_seed,
         )
 
     def _resting_hr(self) -> float | None:

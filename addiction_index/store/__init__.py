@@ -27,6 +27,7 @@ from addiction_index.store._database import (
 )
 from addiction_index.store._repository import SessionStore
 from addiction_index.store._schema import SESSION_STATUSES, SUBJECT_CODE_PATTERN
+from addiction_index.store.recording import XdfRecorder
 
 __all__ = [
     "DB_ENV_VAR",
@@ -35,6 +36,7 @@ __all__ = [
     "SUBJECT_CODE_PATTERN",
     "SessionNotFoundError",
     "SessionStore",
+    "XdfRecorder",
     "mask_url",
     "open_store",
     "resolve_database_url",

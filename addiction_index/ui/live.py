@@ -45,6 +45,13 @@ class LiveView:
     def __exit__(self, *exc: object) -> None:
         self._live.__exit__(*exc)  # type: ignore[arg-type]
 
+    def pause(self) -> None:
+        """Stop redrawing (while a question is asked on the same terminal)."""
+        self._live.stop()
+
+    def resume(self) -> None:
+        self._live.start()
+
     # -- sink interface -------------------------------------------------------------------------
     def on_marker(self, marker: Marker) -> None:
         if marker.label == "rating" and marker.value is not None:

@@ -51,7 +51,11 @@ def prescription_table(p: dict[str, Any] | None) -> Table:
     table.add_column("", style="bold")
     table.add_column("")
     if p is None:
-        table.add_row("none", "no resting heart rate was measured, so no zone can be set")
+        table.add_row(
+            "none",
+            "a prescription needs the resting heart rate of the baseline block "
+            "and the resident's age",
+        )
         return table
     ex, mu = p["exercise"], p["music"]
     zone = f"{ex['zone_bpm'][0]}-{ex['zone_bpm'][1]} bpm"

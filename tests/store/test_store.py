@@ -64,6 +64,7 @@ def test_public_api() -> None:
         "SUBJECT_CODE_PATTERN",
         "SessionNotFoundError",
         "SessionStore",
+        "XdfRecorder",
         "mask_url",
         "open_store",
         "resolve_database_url",

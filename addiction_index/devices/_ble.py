@@ -1,0 +1,171 @@
+"""Bluetooth LE collectors: one device, its profile, a transport; a :class:`Source` for the runner.
+
+The collector connects, subscribes to every stream's characteristic, writes the profile's start
+commands and streams. Notification handlers only timestamp the bytes and put them on a queue; the
+consumer decodes them with the profile's decoders, counts and logs malformed packets (no personal
+data) and goes on, turns device counters into positions and positions into dejittered host time
+(:class:`~addiction_index.signals.dejitter.StreamClock`, one per stream). When the link drops the
+state becomes ``reconnecting`` and the collector reconnects with exponential backoff; the gap is
+yielded as a ``gap`` marker with its length in seconds and samples, so time never silently
+shifts. After ``give_up_s`` without a connection the state becomes ``lost`` and the source ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from addiction_index.devices._ble_readers import CharacteristicReader, readers_for
+from addiction_index.devices._ble_transport import BleTransport
+from addiction_index.devices._profiles import DeviceProfile
+from addiction_index.devices._source import SourceState
+from addiction_index.errors import DecodeError, DeviceError
+from addiction_index.signals.clock import Clock, HostClock
+from addiction_index.signals.streams import Chunk, Marker
+
+__all__ = ["BleCollector", "CollectorStats"]
+
+log = logging.getLogger(__name__)
+
+_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+@dataclass
+class CollectorStats:
+    """Counters shown to the user and stored with the session."""
+
+    packets: int = 0
+    malformed: int = 0
+    lost_packets: int = 0
+    reconnects: int = 0
+    gaps: list[dict[str, float]] = field(default_factory=list)
+
+
+class BleCollector:
+    """A :class:`~addiction_index.devices.Source` for one Bluetooth LE wearable."""
+
+    def __init__(
+        self,
+        profile: DeviceProfile,
+        transport: BleTransport,
+        *,
+        clock: Clock | None = None,
+        give_up_s: float = 120.0,
+        backoff_s: tuple[float, ...] = _BACKOFF_S,
+        name: str | None = None,
+    ) -> None:
+        self.profile = profile
+        self.name = name or profile.id
+        self.transport = transport
+        self.clock = clock or HostClock()
+        self.give_up_s = give_up_s
+        self.backoff_s = backoff_s
+        self.readers: dict[str, CharacteristicReader] = readers_for(profile, self.name)
+        self.streams = tuple(s for r in self.readers.values() for s in r.streams)
+        self.state = SourceState.IDLE
+        self.stats = CollectorStats()
+        self._queue: asyncio.Queue[tuple[str, float, bytes] | None] = asyncio.Queue()
+        self._on_state: list[Callable[[SourceState], None]] = []
+
+    def on_state(self, callback: Callable[[SourceState], None]) -> None:
+        """Call ``callback(state)`` on every change of state (for the live view)."""
+        self._on_state.append(callback)
+
+    def _set_state(self, state: SourceState) -> None:
+        if state is not self.state:
+            self.state = state
+            for callback in self._on_state:
+                callback(state)
+
+    # -- the radio side: only enqueue ------------------------------------------------------------
+    def _handler(self, characteristic: str) -> Callable[[bytes], None]:
+        queue, clock = self._queue, self.clock
+
+        def enqueue(data: bytes) -> None:
+            queue.put_nowait((characteristic, clock.now(), data))
+
+        return enqueue
+
+    def _disconnected(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def _connect(self) -> None:
+        await self.transport.connect(self._disconnected)
+        for characteristic in self.readers:
+            await self.transport.start_notify(characteristic, self._handler(characteristic))
+        for command in self.profile.commands.start:
+            await self.transport.write(command.characteristic, bytes.fromhex(command.hex))
+
+    async def _reconnect(self, since: float) -> bool:
+        """Try to connect with backoff until ``give_up_s`` after ``since``; True on success."""
+        attempt = 0
+        while self.clock.now() - since < self.give_up_s:
+            try:
+                await self._connect()
+                return True
+            except DeviceError as exc:
+                delay = self.backoff_s[min(attempt, len(self.backoff_s) - 1)]
+                log.warning(
+                    "%s: connection attempt %d failed (%s); retrying in %.1f s",
+                    self.name,
+                    attempt + 1,
+                    exc,
+                    delay,
+                )
+                attempt += 1
+                await self.clock.sleep_until(self.clock.now() + delay)
+        return False
+
+    # -- the consumer ----------------------------------------------------------------------------
+    async def chunks(self) -> AsyncIterator[Chunk | Marker]:
+        self._set_state(SourceState.CONNECTING)
+        try:
+            if not await self._reconnect(self.clock.now()):
+                self._set_state(SourceState.LOST)
+                raise DeviceError(self.name, f"no connection within {self.give_up_s:.0f} s")
+            self._set_state(SourceState.STREAMING)
+            while True:
+                item = await self._queue.get()
+                if item is None:
+                    async for marker in self._handle_drop():
+                        yield marker
+                    if self.state is SourceState.LOST:
+                        return
+                    continue
+                for out in self._decode(*item):
+                    yield out
+        finally:
+            if self.state is not SourceState.LOST:
+                self._set_state(SourceState.STOPPED)
+            await self.transport.disconnect()
+
+    async def _handle_drop(self) -> AsyncIterator[Marker]:
+        dropped = self.clock.now()
+        self._set_state(SourceState.RECONNECTING)
+        yield Marker(dropped, "device_disconnected", meta={"device": self.name})
+        if await self._reconnect(dropped):
+            self.stats.reconnects += 1
+            for reader in self.readers.values():
+                reader.expect_gap()
+            self._set_state(SourceState.STREAMING)
+            yield Marker(self.clock.now(), "device_reconnected", meta={"device": self.name})
+        else:
+            self._set_state(SourceState.LOST)
+            yield Marker(self.clock.now(), "device_lost", meta={"device": self.name})
+
+    def _decode(self, characteristic: str, arrival: float, payload: bytes) -> list[Chunk | Marker]:
+        reader = self.readers[characteristic]
+        self.stats.packets += 1
+        try:
+            out = reader.read(payload, arrival)
+        except DecodeError as exc:
+            self.stats.malformed += 1
+            log.warning("%s: malformed packet %d skipped: %s", self.name, self.stats.packets, exc)
+            return []
+        for item in out:
+            if isinstance(item, Marker) and item.label == "gap":
+                self.stats.lost_packets += int(item.meta.get("lost_packets", 0))
+                self.stats.gaps.append({"t": item.timestamp, "seconds": float(item.value or 0)})
+        return out
