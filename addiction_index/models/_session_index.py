@@ -108,6 +108,11 @@ def block_value(
     q = definition.quality
     settle_start = block.start + q.settle_s
     if _is_heart(feature):
+        if block.end - settle_start < q.min_heart_s:
+            return None, (
+                f"block {block.block_id} is shorter than {q.settle_s:g} s settling plus "
+                f"{q.min_heart_s:g} s of beats"
+            )
         keep = block.rr_times > settle_start
         rr_t, rr = block.rr_times[keep], block.rr_ms[keep]
         with warnings.catch_warnings():

@@ -30,7 +30,7 @@ from addiction_index.resources import content_dir
 from addiction_index.sessions._protocol import ScheduledBlock, load_protocol
 from addiction_index.sessions._runner import Rater, SessionOutcome, SessionRunner, SessionSink
 from addiction_index.sessions._sinks import SimulatedRater, StoreSink
-from addiction_index.signals.clock import Clock, SimulatedClock
+from addiction_index.signals.clock import Clock, HostClock, SimulatedClock
 from addiction_index.store import open_store
 
 __all__ = ["AssessmentResult", "ContentFolders", "run_assessment", "run_simulated_assessment"]
@@ -183,6 +183,7 @@ async def run_assessment(
         loaded,
         sources,
         clock,
+        wait_for_beats=not isinstance(clock, HostClock),
         subject=subject,
         age=age,
         db=db,
@@ -209,6 +210,7 @@ async def _run(
     seed: int,
     simulated: bool,
     on_runner: Any,
+    wait_for_beats: bool = True,
 ) -> AssessmentResult:
     spec, definition, proto = loaded.spec, loaded.definition, loaded.protocol
     store = open_store(db)
@@ -241,6 +243,7 @@ async def _run(
             rater=rater,
             sinks=[StoreSink(store, session_id), *sinks],
             presenters=presenters,
+            wait_for_beats=wait_for_beats,
         )
         if on_runner is not None:
             on_runner(runner)

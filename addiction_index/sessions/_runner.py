@@ -103,6 +103,7 @@ class SessionRunner:
         sinks: Sequence[SessionSink] = (),
         presenters: Sequence[Callable[[list[ScheduledBlock]], None]] = (),
         bootstrap_seed: int = 0,
+        wait_for_beats: bool = True,
     ) -> None:
         if not sources:
             raise InputError("sources", sources, "at least one source")
@@ -129,9 +130,21 @@ class SessionRunner:
             capacity = int(_EEG_RING_S * s.nominal_rate) if s.regular else _EVENT_RING
             self.rings[s.name] = RingBuffer(capacity, s.n_channels)
         # Streams whose last timestamp says how far a source has delivered (RR beats lag).
+        # Streams whose delivery a hop waits for. With ``wait_for_beats`` the strap's once-a-
+        # second notifications are waited for too, so a hop's heart features hold every beat up
+        # to its time and a session gives the same numbers however it is scheduled (simulation,
+        # replay); without it a hop is computed as soon as the EEG is in (live use: lower
+        # latency; the 120 s heart window then ends at the last notification, < 1 s earlier).
         self._clock_streams = [
-            (src, s) for src in sources for s in src.streams if s.regular or s.kind is StreamKind.HR
+            (src, s)
+            for src in sources
+            for s in src.streams
+            if s.regular or (wait_for_beats and s.kind is StreamKind.HR)
         ]
+        if not self._clock_streams:  # heart only: the strap's notifications are the clock
+            self._clock_streams = [
+                (src, s) for src in sources for s in src.streams if s.kind is StreamKind.HR
+            ]
         self._features = HopFeatures(spec)
         self._craving = LiveCraving(definition)
         self._window = np.empty((spec.eeg_window_samples, len(spec.channels)))

@@ -123,5 +123,6 @@ class SimulatedClock:
                 if delay > 0:
                     await asyncio.sleep(delay)
             self._now = max(self._now, t)
-            future.set_result(None)
+            if not future.done():  # its sleeper may have been cancelled meanwhile
+                future.set_result(None)
             self._changed.set()

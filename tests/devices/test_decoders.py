@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import struct
 from pathlib import Path
 
@@ -38,12 +37,6 @@ VECTORS = (
     Path(__file__).resolve().parents[1] / "data" / "ble_packet_vectors" / "ble_packet_vectors.json"
 )
 TOL = 1e-9
-
-
-def _shared_vectors() -> Path:
-    root = os.environ.get("ADDICTION_INDEX_SHARED_DATA")
-    base = Path(root) if root else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return base / "ble_packet_vectors" / "ble_packet_vectors.json"
 
 
 def _load(path: Path) -> dict[str, list[dict]]:
@@ -343,25 +336,23 @@ def _check_cp(e: dict) -> None:
         assert dict(response.settings) == settings
 
 
-def _shared_pmd() -> list[dict]:
-    path = _shared_vectors()
-    if not path.is_file():
-        pytest.skip(f"unlicensed Polar H10 captures are read from {path} only, and it is absent "
-                    "(set ADDICTION_INDEX_SHARED_DATA)")  # fmt: skip
+def _shared_pmd(shared_file) -> list[dict]:
+    # The unlicensed Polar H10 captures are read from the shared data only (see tests/data).
+    path = shared_file("ble_packet_vectors", "ble_packet_vectors.json")
     entries = [e for e in _load(path)["polar_pmd"] if "phdiethelm/h10_ecg" in e["source"]]
     assert len(entries) == 8
     return entries
 
 
-def test_real_h10_ecg_captures() -> None:
-    captures = [e for e in _shared_pmd() if e["id"].startswith("pmd_ecg_")]
+def test_real_h10_ecg_captures(shared_file) -> None:
+    captures = [e for e in _shared_pmd(shared_file) if e["id"].startswith("pmd_ecg_")]
     assert len(captures) == 2
     for e in captures:
         _check_ecg(e)
 
 
-def test_real_h10_control_point_messages() -> None:
-    messages = [e for e in _shared_pmd() if e["id"].startswith("pmd_cp_")]
+def test_real_h10_control_point_messages(shared_file) -> None:
+    messages = [e for e in _shared_pmd(shared_file) if e["id"].startswith("pmd_cp_")]
     assert len(messages) == 6
     for e in messages:
         _check_cp(e)

@@ -228,3 +228,12 @@ def test_a_gap_in_eeg_gives_missing_features_not_stale_ones(tmp_path: Path) -> N
         assert "eeg_rel_alpha_AF7" not in rel[t], t
     assert "eeg_rel_alpha_AF7" in rel[72.25]  # a full window after the gap
     assert all("hr_mean_bpm" in rel[t] for t in (60.5, 65.0))  # the strap went on
+
+
+def test_blocks_too_short_for_heart_features_leave_them_out(db_path: Path, tmp_path: Path) -> None:
+    text = (PROTOCOL_DIR / "demo.yaml").read_text().replace("duration_s: 120", "duration_s: 30")
+    (tmp_path / "tiny.yaml").write_text(text)
+    result = _run(db_path, protocol=str(tmp_path / "tiny.yaml"))
+    excluded = {e["feature"]: e["reason"] for e in result.outcome.index.excluded}
+    assert "shorter than" in excluded["hrv_rmssd_ms"]
+    assert result.outcome.index.status == "ok"  # the EEG features still score
