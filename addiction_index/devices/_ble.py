@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,19 @@ __all__ = ["BleCollector", "CollectorStats"]
 log = logging.getLogger(__name__)
 
 _BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+_ADAPTER_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _adapter_lock() -> asyncio.Lock:
+    """One lock per event loop around connect-and-subscribe: adapters (BlueZ in particular)
+    handle one connection attempt at a time; the devices then stream side by side."""
+    loop = asyncio.get_running_loop()
+    lock = _ADAPTER_LOCKS.get(loop)
+    if lock is None:
+        lock = _ADAPTER_LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 @dataclass
@@ -66,7 +80,9 @@ class BleCollector:
         self.streams = tuple(s for r in self.readers.values() for s in r.streams)
         self.state = SourceState.IDLE
         self.stats = CollectorStats()
-        self._queue: asyncio.Queue[tuple[str, float, bytes] | None] = asyncio.Queue()
+        # (characteristic, arrival, bytes) or ("event", what, time), in the order they happened
+        self._queue: asyncio.Queue[tuple] = asyncio.Queue()
+        self._reconnecting: asyncio.Task | None = None
         self._on_state: list[Callable[[SourceState], None]] = []
 
     def on_state(self, callback: Callable[[SourceState], None]) -> None:
@@ -89,12 +105,32 @@ class BleCollector:
         return enqueue
 
     def _disconnected(self) -> None:
-        self._queue.put_nowait(None)
+        """The link dropped: note it in order with the data and start reconnecting at once.
+
+        Reconnection runs in its own task, so it starts when the link drops, however far
+        behind the consumer of the packets is.
+        """
+        dropped = self.clock.now()
+        self._queue.put_nowait(("event", "device_disconnected", dropped))
+        self._set_state(SourceState.RECONNECTING)
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect_after(dropped))
+
+    async def _reconnect_after(self, dropped: float) -> None:
+        if await self._reconnect(dropped):
+            self.stats.reconnects += 1
+            self._set_state(SourceState.STREAMING)
+            self._queue.put_nowait(("event", "device_reconnected", self.clock.now()))
+        else:
+            self._set_state(SourceState.LOST)
+            self._queue.put_nowait(("event", "device_lost", self.clock.now()))
 
     async def _connect(self) -> None:
-        await self.transport.connect(self._disconnected)
-        for characteristic in self.readers:
-            await self.transport.start_notify(characteristic, self._handler(characteristic))
+        # Packets after this point follow a gap of unknown length: tell the readers, in order.
+        self._queue.put_nowait(("event", "resync", self.clock.now()))
+        async with _adapter_lock():
+            await self.transport.connect(self._disconnected)
+            for characteristic in self.readers:
+                await self.transport.start_notify(characteristic, self._handler(characteristic))
         for command in self.profile.commands.start:
             await self.transport.write(command.characteristic, bytes.fromhex(command.hex))
 
@@ -128,32 +164,24 @@ class BleCollector:
             self._set_state(SourceState.STREAMING)
             while True:
                 item = await self._queue.get()
-                if item is None:
-                    async for marker in self._handle_drop():
-                        yield marker
-                    if self.state is SourceState.LOST:
-                        return
+                if item[0] != "event":
+                    for out in self._decode(*item):
+                        yield out
                     continue
-                for out in self._decode(*item):
-                    yield out
+                _, what, t = item
+                if what == "resync":
+                    for reader in self.readers.values():
+                        reader.expect_gap()
+                    continue
+                yield Marker(t, what, meta={"device": self.name})
+                if what == "device_lost":
+                    return
         finally:
+            if self._reconnecting is not None and not self._reconnecting.done():
+                self._reconnecting.cancel()
             if self.state is not SourceState.LOST:
                 self._set_state(SourceState.STOPPED)
             await self.transport.disconnect()
-
-    async def _handle_drop(self) -> AsyncIterator[Marker]:
-        dropped = self.clock.now()
-        self._set_state(SourceState.RECONNECTING)
-        yield Marker(dropped, "device_disconnected", meta={"device": self.name})
-        if await self._reconnect(dropped):
-            self.stats.reconnects += 1
-            for reader in self.readers.values():
-                reader.expect_gap()
-            self._set_state(SourceState.STREAMING)
-            yield Marker(self.clock.now(), "device_reconnected", meta={"device": self.name})
-        else:
-            self._set_state(SourceState.LOST)
-            yield Marker(self.clock.now(), "device_lost", meta={"device": self.name})
 
     def _decode(self, characteristic: str, arrival: float, payload: bytes) -> list[Chunk | Marker]:
         reader = self.readers[characteristic]

@@ -200,7 +200,7 @@ def _beats(stream: _Stream, packet: object, arrival: float) -> list[Chunk | Mark
         start = max(stream.clock.position_at(arrival) - total, stream.position)
         out.append(_gap(stream, arrival, start - stream.position, 0))
         stream.position = start
-        stream.resync = False
+    stream.resync = False
     positions = stream.position + np.cumsum(rr) / 1000.0
     stream.position = float(positions[-1])
     stream.clock.update(stream.position, arrival)

@@ -135,16 +135,11 @@ class SessionRunner:
         # to its time and a session gives the same numbers however it is scheduled (simulation,
         # replay); without it a hop is computed as soon as the EEG is in (live use: lower
         # latency; the 120 s heart window then ends at the last notification, < 1 s earlier).
+        # Only the streams the features use count (a headband's PPG or accelerometer do not).
+        waited = {self.eeg, self.hr} if (wait_for_beats or self.eeg is None) else {self.eeg}
         self._clock_streams = [
-            (src, s)
-            for src in sources
-            for s in src.streams
-            if s.regular or (wait_for_beats and s.kind is StreamKind.HR)
+            (src, s) for src in sources for s in src.streams if s in waited and s is not None
         ]
-        if not self._clock_streams:  # heart only: the strap's notifications are the clock
-            self._clock_streams = [
-                (src, s) for src in sources for s in src.streams if s.kind is StreamKind.HR
-            ]
         self._features = HopFeatures(spec)
         self._craving = LiveCraving(definition)
         self._window = np.empty((spec.eeg_window_samples, len(spec.channels)))

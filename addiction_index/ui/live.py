@@ -84,6 +84,11 @@ class LiveView:
             grid.add_row("block", f"{block.block.id} ({block.block.role})  {left:5.0f} s left")
             grid.add_row("", ProgressBar(total=1.0, completed=done, width=40))
         grid.add_row("session", f"{elapsed:5.0f} / {total:.0f} s")
+        colours = {"streaming": "green", "reconnecting": "yellow", "lost": "red"}
+        devices = "  ".join(
+            f"[{colours.get(str(s.state), 'white')}]{s.name}: {s.state}[/]" for s in runner.sources
+        )
+        grid.add_row("devices", Text.from_markup(devices))
         f = hop.features
         grid.add_row("heart rate", _fmt(f.get("hr_mean_bpm"), "{:.0f} bpm"))
         grid.add_row("RMSSD", _fmt(f.get("hrv_rmssd_ms"), "{:.0f} ms"))

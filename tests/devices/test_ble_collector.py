@@ -160,3 +160,49 @@ def test_a_device_that_never_comes_back_is_lost_not_a_crash() -> None:
     items = asyncio.run(asyncio.wait_for(run(), timeout=60))
     assert collector.state is SourceState.LOST
     assert [m.label for m in items if isinstance(m, Marker)][-1] == "device_lost"
+
+
+def test_two_devices_on_one_adapter_through_a_whole_session(shared_file, tmp_path: Path) -> None:
+    """A Muse and a strap, each dropping once, feed the session runner to a scored session."""
+    from addiction_index.features.spec import load_feature_spec
+    from addiction_index.models import load_model_definition
+    from addiction_index.sessions import SessionRunner, load_protocol
+
+    eeg_uv, rr_ms = _recordings(shared_file)  # 60 s of each
+    eeg_uv = np.concatenate([eeg_uv, eeg_uv])  # 120 s: the recording twice
+    rr_ms = np.concatenate([rr_ms, rr_ms, rr_ms])
+    protocol = tmp_path / "p.yaml"
+    protocol.write_text(
+        'name: two-devices\nversion: "1"\nblocks:\n'
+        "  - {id: baseline, role: baseline, duration_s: 40}\n"
+        "  - {id: neutral, role: neutral, duration_s: 40}\n"
+        "  - {id: drug, role: drug, duration_s: 39}\n"
+    )
+    clock = SimulatedClock()
+    rng = np.random.default_rng(3)
+    muse = FakeBleTransport(muse_capture(eeg_uv, rng), clock, [(50.0, 53.0)])
+    strap = FakeBleTransport(strap_capture(rr_ms, rng)[0], clock, [(90.0, 95.0)])
+    sources = [
+        BleCollector(load_profile("muse-2"), muse, clock=clock),
+        BleCollector(load_profile("hrm"), strap, clock=clock),
+    ]
+    runner = SessionRunner(
+        load_protocol(protocol),
+        sources,
+        definition=load_model_definition(),
+        spec=load_feature_spec(),
+        clock=clock,
+    )
+    outcome = asyncio.run(asyncio.wait_for(runner.run(), timeout=120))
+    assert outcome.completed
+    print({e["feature"]: e["reason"] for e in outcome.index.excluded})
+    # Real recordings from another task, drops and a 39 s block: whatever the index says, it
+    # says why for every feature it could not use, and nothing crashes.
+    assert outcome.index.status in ("ok", "insufficient_data", "no_baseline")
+    assert all(e["reason"] for e in outcome.index.excluded)
+    labels = [m.label for m in outcome.markers]
+    assert labels.count("device_reconnected") == 2 and labels.count("gap") == 2
+    assert outcome.resting_hr_bpm is not None and 40 < outcome.resting_hr_bpm < 110
+    by_t = {round(h.t - clock.origin, 2): h.features for h in runner.hops}
+    assert "eeg_rel_alpha_AF7" not in by_t[51.0]  # the headband was away
+    assert "eeg_rel_alpha_AF7" in by_t[58.0]  # and came back
