@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from addiction_index.errors import ConfigError
 
-__all__ = ["load_toml", "load_yaml", "parse_yaml", "yaml_line"]
+__all__ = ["load_toml", "load_yaml", "parse_yaml", "toml_key_line", "yaml_line"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,7 +68,7 @@ def load_toml(path: str | Path, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _config_error(exc, path, model, lambda loc: _toml_line(lines, loc)) from exc
+        raise _config_error(exc, path, model, lambda loc: toml_key_line(lines, loc)) from exc
 
 
 def _config_error(exc: ValidationError, source: str | Path, model: type[BaseModel], line_of):
@@ -155,12 +155,37 @@ def yaml_line(root: yaml.Node | None, loc: Sequence[Any]) -> int | None:
     return line
 
 
-def _toml_line(lines: list[str], loc: Sequence[Any]) -> int | None:
-    """Best-effort line of a TOML key: the last named key of ``loc`` as ``key =`` or a table."""
-    names = [str(p) for p in loc if not isinstance(p, int)]
-    for name in reversed(names):
-        pattern = re.compile(rf"^\s*(\[+[^\]]*\b{re.escape(name)}\]+|{re.escape(name)}\s*=)")
-        for number, text in enumerate(lines, start=1):
-            if pattern.search(text):
-                return number
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"))*)\s*=')
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(p.strip().strip('"') for p in re.findall(r'"[^"]*"|[^.]+', text))
+
+
+def toml_key_line(lines: list[str], loc: tuple[str | int, ...]) -> int | None:
+    """1-based line of the key ``loc`` (list indices count ``[[tables]]``), or of its nearest
+    enclosing key or table."""
+    where: dict[tuple[str | int, ...], int] = {}
+    counts: dict[tuple[str | int, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    for number, text in enumerate(lines, start=1):
+        if header := _TABLE.match(text):
+            *parents, last = _dotted(header.group(2))
+            table = ()
+            for name in parents:
+                table += (name,)
+                if table in counts:  # a parent array of tables: step into its latest entry
+                    table += (counts[table] - 1,)
+            table += (last,)
+            if header.group(1) == "[[":
+                counts[table] = counts.get(table, 0) + 1
+                where.setdefault(table, number)
+                table += (counts[table] - 1,)
+            where.setdefault(table, number)
+        elif key := _KEY.match(text):
+            where.setdefault(table + _dotted(key.group(1)), number)
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in where:
+            return where[loc[:end]]
     return None

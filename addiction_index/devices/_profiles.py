@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from addiction_index.datafiles import load_toml
+from addiction_index.datafiles import load_toml, toml_key_line
 from addiction_index.devices.decoders import DECODERS
 from addiction_index.errors import ConfigError, InputError, ResourceNotFoundError
 from addiction_index.resources import content_dir
@@ -347,7 +347,7 @@ def _located(exc: ConfigError, path: Path) -> ConfigError:
 
     def line_of(dotted: str) -> int | None:
         loc = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
-        return _toml_key_line(lines, loc)
+        return toml_key_line(lines, loc)
 
     def fix(found: re.Match[str]) -> str:
         return f"line {line_of(found.group(2)) or found.group(1)} key '{found.group(2)}'"
@@ -356,39 +356,3 @@ def _located(exc: ConfigError, path: Path) -> ConfigError:
     if expected:
         expected = expected.removeprefix("Value error, ")
     return ConfigError(path, message, line=line_of(key) or exc.line, key=key, expected=expected)
-
-
-_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"))*)\s*=')
-
-
-def _dotted(text: str) -> tuple[str, ...]:
-    return tuple(p.strip().strip('"') for p in re.findall(r'"[^"]*"|[^.]+', text))
-
-
-def _toml_key_line(lines: list[str], loc: tuple[str | int, ...]) -> int | None:
-    """1-based line of the key ``loc`` (list indices count ``[[tables]]``), or of its nearest
-    enclosing key or table."""
-    where: dict[tuple[str | int, ...], int] = {}
-    counts: dict[tuple[str | int, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    for number, text in enumerate(lines, start=1):
-        if header := _TABLE.match(text):
-            *parents, last = _dotted(header.group(2))
-            table = ()
-            for name in parents:
-                table += (name,)
-                if table in counts:  # a parent array of tables: step into its latest entry
-                    table += (counts[table] - 1,)
-            table += (last,)
-            if header.group(1) == "[[":
-                counts[table] = counts.get(table, 0) + 1
-                where.setdefault(table, number)
-                table += (counts[table] - 1,)
-            where.setdefault(table, number)
-        elif key := _KEY.match(text):
-            where.setdefault(table + _dotted(key.group(1)), number)
-    for end in range(len(loc), 0, -1):
-        if loc[:end] in where:
-            return where[loc[:end]]
-    return None

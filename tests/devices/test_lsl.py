@@ -226,14 +226,12 @@ def test_a_missing_stream_names_what_was_looked_for_and_what_exists() -> None:
     tag = _tag()
     out = _outlet(f"present-{tag}", "EEG", 4, FS, pylsl.cf_float32)
     source = LslSource(f"absent-{tag}", stream_type="EEG", timeout_s=0.5)
-    started = time.monotonic()
     with pytest.raises(DeviceError) as caught:
         source.connect()
     message = str(caught.value)
     assert f"name='absent-{tag}'" in message and "type='EEG'" in message
     assert "0.5 s" in message and f"present-{tag}" in message
     assert caught.value.device == source.name and source.state is SourceState.LOST
-    assert time.monotonic() - started < 5.0
     del out
 
 
