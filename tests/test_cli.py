@@ -147,3 +147,10 @@ def test_replay_of_a_missing_file_names_it(db_path: Path, tmp_path: Path) -> Non
 def test_lsl_list_runs() -> None:
     code, out, _ = _invoke("lsl", "list", "--wait", "0.3", "--json")
     assert code == 0 and isinstance(json.loads(out)["streams"], list)
+
+
+def test_assess_without_devices_says_what_it_needs(db_path: Path) -> None:
+    code, _, err = _invoke("assess", "--subject", "R-1", "--db", str(db_path), "--json")
+    assert code == 2 and "--eeg/--hr" in err
+    code, _, err = _invoke("assess", "--subject", "R-1", "--eeg", "muse-9", "--db", str(db_path))
+    assert code == 2 and "muse-9" in err and "muse-2" in err  # lists the profiles that exist
