@@ -33,6 +33,7 @@ class _Stream:
     info: StreamInfo
     clock: StreamClock
     position: float = 0.0  # next sample index (regular) or RR seconds so far (beats)
+    last_time: float = -np.inf  # host time of the last sample emitted
     last_sequence: int | None = None
     resync: bool = False
     pending: dict[int, dict[int, np.ndarray]] = field(default_factory=dict)
@@ -161,9 +162,22 @@ def _regular(
     start = stream.position
     stream.position += n
     stream.clock.update(stream.position - 1, arrival)
-    times = np.asarray(stream.clock.time_of(start + np.arange(n)), dtype=np.float64)
+    times = _forward(
+        stream, stream.clock.time_of(start + np.arange(n)), 1.0 / stream.profile.rate_hz
+    )
     out.append(Chunk(stream.info, times, samples.reshape(n, -1)))
     return out
+
+
+def _forward(stream: _Stream, times: object, min_step: float) -> np.ndarray:
+    """Timestamps that never go back: while the clock fit settles (first minute) or when it is
+    refitted, a packet may come out a few ms before the previous one ended; it is moved on."""
+    times = np.asarray(times, dtype=np.float64)
+    shift = stream.last_time + min_step - times[0]
+    if shift > 0:
+        times = times + shift
+    stream.last_time = float(times[-1])
+    return times
 
 
 def _assemble(
@@ -204,6 +218,6 @@ def _beats(stream: _Stream, packet: object, arrival: float) -> list[Chunk | Mark
     positions = stream.position + np.cumsum(rr) / 1000.0
     stream.position = float(positions[-1])
     stream.clock.update(stream.position, arrival)
-    times = np.asarray(stream.clock.time_of(positions), dtype=np.float64)
+    times = _forward(stream, stream.clock.time_of(positions), 0.001)
     out.append(Chunk(stream.info, times, rr[:, None]))
     return out

@@ -102,6 +102,7 @@ def test_muse_session_with_two_drops(shared_file) -> None:
     index = (packet[:, None] * 12 + np.arange(12)).reshape(-1)
     np.testing.assert_array_equal(x, expected[index])
     assert np.max(np.abs((t - t[0]) - true_t[index])) < 0.020  # no shift, before or after gaps
+    assert np.all(np.diff(t) > 0)  # time never goes back, even while the clock fit settles
     # The gaps are where the drops were, and as long.
     gaps = [m for m in items if isinstance(m, Marker) and m.label == "gap"]
     assert len(gaps) == 2
