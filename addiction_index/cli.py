@@ -341,7 +341,9 @@ def replay(
     async def go(view: Any, sinks: list) -> Any:
         recording = load_recording(file, fmt=fmt, channel_map=mapping or None)
         clock = SimulatedClock(speed)
-        source = ReplaySource(without_protocol_markers(recording), clock, linger_s=0)
+        source = ReplaySource(
+            without_protocol_markers(recording), clock, linger_s=0, t0=recording.t0
+        )
         return await run_assessment(
             [source],
             clock,

@@ -83,6 +83,7 @@ class BleCollector:
         # (characteristic, arrival, bytes) or ("event", what, time), in the order they happened
         self._queue: asyncio.Queue[tuple] = asyncio.Queue()
         self._reconnecting: asyncio.Task | None = None
+        self._closing = False
         self._on_state: list[Callable[[SourceState], None]] = []
 
     def on_state(self, callback: Callable[[SourceState], None]) -> None:
@@ -105,6 +106,8 @@ class BleCollector:
         return enqueue
 
     def _disconnected(self) -> None:
+        if self._closing:  # our own disconnect at the end: nothing to reconnect
+            return
         """The link dropped: note it in order with the data and start reconnecting at once.
 
         Reconnection runs in its own task, so it starts when the link drops, however far
@@ -151,8 +154,20 @@ class BleCollector:
                     delay,
                 )
                 attempt += 1
-                await self.clock.sleep_until(self.clock.now() + delay)
+                await self._backoff(delay)
         return False
+
+    async def _backoff(self, delay: float) -> None:
+        """Wait ``delay`` s; on a simulated clock, as a participant, so that time does not run
+        past the other devices while this one waits."""
+        join, leave = getattr(self.clock, "join", None), getattr(self.clock, "leave", None)
+        if join:
+            join()
+        try:
+            await self.clock.sleep_until(self.clock.now() + delay)
+        finally:
+            if leave:
+                leave()
 
     # -- the consumer ----------------------------------------------------------------------------
     async def chunks(self) -> AsyncIterator[Chunk | Marker]:
@@ -177,8 +192,10 @@ class BleCollector:
                 if what == "device_lost":
                     return
         finally:
+            self._closing = True
             if self._reconnecting is not None and not self._reconnecting.done():
                 self._reconnecting.cancel()
+                await asyncio.gather(self._reconnecting, return_exceptions=True)
             if self.state is not SourceState.LOST:
                 self._set_state(SourceState.STOPPED)
             await self.transport.disconnect()

@@ -23,6 +23,8 @@ __all__ = ["CharacteristicReader", "readers_for", "selected_streams"]
 
 _COUNTER_MODULO = 65536  # Muse packet counters are uint16
 _PENDING_PACKETS = 4  # counters kept waiting for their other channels before giving up
+RR_MIN_MS, RR_MAX_MS = 200.0, 3000.0  # physiological RR (300-20 bpm, with margin); else dropped
+_RR_BEHIND_S = 2.5  # beats this far behind their notification mean beats were missed
 
 
 @dataclass
@@ -173,9 +175,9 @@ def _forward(stream: _Stream, times: object, min_step: float) -> np.ndarray:
     """Timestamps that never go back: while the clock fit settles (first minute) or when it is
     refitted, a packet may come out a few ms before the previous one ended; it is moved on."""
     times = np.asarray(times, dtype=np.float64)
-    shift = stream.last_time + min_step - times[0]
-    if shift > 0:
-        times = times + shift
+    if times[0] <= stream.last_time:  # move on only the samples that would overlap
+        floor = stream.last_time + min_step * np.arange(1, times.size + 1)
+        times = np.maximum(times, floor)
     stream.last_time = float(times[-1])
     return times
 
@@ -192,6 +194,9 @@ def _assemble(
             del stream.pending[next(iter(stream.pending))]
         return []
     del stream.pending[key]
+    if sequence is not None:  # a channel lost for an older counter must not wait for a wrap
+        for old in [k for k in stream.pending if 0 < (sequence - k) % _COUNTER_MODULO < 32768]:
+            del stream.pending[old]
     block = np.column_stack([parts[c] for c in range(stream.info.n_channels)])
     return _regular(stream, sequence, block, arrival)
 
@@ -206,10 +211,16 @@ def _heart_rate(stream: _Stream, packet: object, arrival: float) -> list[Chunk |
 def _beats(stream: _Stream, packet: object, arrival: float) -> list[Chunk | Marker]:
     """RR intervals (ms): each beat at the cumulative RR time, dejittered to host time."""
     rr = np.asarray(getattr(packet, stream.profile.field), dtype=np.float64).reshape(-1)
+    rr = rr[(rr > RR_MIN_MS) & (rr <= RR_MAX_MS)]  # a strap can send 0 or absurd values
     if rr.size == 0:
         return []
     out: list[Chunk | Marker] = []
     total = float(rr.sum()) / 1000.0
+    if stream.clock.started and not stream.resync:
+        # Beats stopped coming (no skin contact) while the notifications went on: the sum of
+        # RR intervals fell behind the clock. Treat it as a gap rather than stamping early.
+        behind = arrival - float(stream.clock.time_of(stream.position + total))
+        stream.resync = behind > _RR_BEHIND_S
     if stream.resync and stream.clock.started:
         start = max(stream.clock.position_at(arrival) - total, stream.position)
         out.append(_gap(stream, arrival, start - stream.position, 0))

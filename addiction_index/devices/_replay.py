@@ -74,6 +74,7 @@ class ReplaySource:
         packet_samples: Mapping[str, int] | None = None,
         name: str | None = None,
         linger_s: float = 2.0,
+        t0: float | None = None,
     ) -> None:
         if not linger_s >= 0:
             raise InputError("linger_s", linger_s, "a wall time >= 0 s")
@@ -87,7 +88,9 @@ class ReplaySource:
         self.state = SourceState.IDLE
         self._clock = clock
         self._linger_s = float(linger_s)
-        self._t0 = recording.t0
+        # The file's start: pass the original recording's t0 when ``recording`` had events
+        # removed, so the data keep their place against the protocol.
+        self._t0 = recording.t0 if t0 is None else float(t0)
         # File time relative to t0, computed once (t - t0 is exact for nearby doubles).
         self._rel = [t.timestamps - self._t0 for t in recording.tracks]
         self._plan = self._schedule(packets)

@@ -39,6 +39,7 @@ _EEG_RING_S = 30.0
 _EVENT_RING = 8192
 _QUEUE_CHUNKS = 64
 _FLUSH_EVERY_S = 1.0
+_IDLE_S = 1.0  # wall seconds without a chunk before the watermark is checked again
 _LATENCY_S = 1.0  # how far behind the clock the protocol runs when no source is streaming
 
 
@@ -179,7 +180,9 @@ class SessionRunner:
         try:
             await self._emit(Marker(origin, "session_start", meta={"protocol": self.protocol.name}))
             while True:
-                self._store(await self._next_chunk(queue, pumps))
+                item = await self._next_chunk(queue, pumps)
+                if item is not None:
+                    self._store(item)
                 while not queue.empty():  # take everything already delivered
                     self._store(queue.get_nowait())
                 watermark = self._watermark()
@@ -208,6 +211,8 @@ class SessionRunner:
                     last_flush = time.monotonic()
                 if watermark >= end:
                     break
+                if item is None and queue.empty() and all(task.done() for task in pumps):
+                    raise self._sources_ended(pumps)
             while pending:
                 await self._emit(pending.pop(0))
             self.state = "scoring"
@@ -251,21 +256,24 @@ class SessionRunner:
     @staticmethod
     async def _next_chunk(
         queue: asyncio.Queue[Chunk | Marker], pumps: list[asyncio.Task]
-    ) -> Chunk | Marker:
-        """The next chunk; if every source has ended, raise the error that ended one of them."""
-        while True:
-            if not queue.empty():
-                return queue.get_nowait()
-            try:
-                return await asyncio.wait_for(queue.get(), timeout=1.0)
-            except TimeoutError:
-                if all(task.done() for task in pumps):
-                    failed = [t for t in pumps if not t.cancelled() and t.exception() is not None]
-                    cause = failed[0].exception() if failed else None
-                    names = ", ".join(t.get_name() for t in pumps)
-                    raise DeviceError(
-                        names, f"every source ended before the protocol did ({cause!r})"
-                    ) from cause
+    ) -> Chunk | Marker | None:
+        """The next chunk, or None after a second without one (the caller then re-checks the
+        watermark: a source may have changed state without sending anything)."""
+        if not queue.empty():
+            return queue.get_nowait()
+        try:
+            return await asyncio.wait_for(queue.get(), timeout=_IDLE_S)
+        except TimeoutError:
+            return None
+
+    @staticmethod
+    def _sources_ended(pumps: list[asyncio.Task]) -> DeviceError:
+        failed = [t for t in pumps if not t.cancelled() and t.exception() is not None]
+        cause = failed[0].exception() if failed else None
+        names = ", ".join(t.get_name() for t in pumps)
+        error = DeviceError(names, f"every source ended before the protocol did ({cause!r})")
+        error.__cause__ = cause
+        return error
 
     def _store(self, chunk: Chunk | Marker) -> None:
         if isinstance(chunk, Marker):  # an event from a source: passed on as it is
@@ -273,6 +281,11 @@ class SessionRunner:
             for sink in self.sinks:
                 sink.on_marker(chunk)
             return
+        if self.rr is not None and chunk.stream.name == self.rr.name:
+            rr = chunk.samples[:, 0]
+            ok = np.isfinite(rr) & (rr > 0)  # any source: an RR of 0 or NaN is no beat
+            if not ok.all():
+                chunk = Chunk(chunk.stream, chunk.timestamps[ok], chunk.samples[ok])
         self.rings[chunk.stream.name].write(chunk.timestamps, chunk.samples)
         for on_chunk in self._chunk_sinks:
             on_chunk(chunk)

@@ -95,6 +95,9 @@ class SimulatedClock:
         self._changed.set()
 
     async def sleep_until(self, t: float) -> None:
+        """Wait until simulated time ``t``. The caller must be a participant (:meth:`join`):
+        time advances when every participant sleeps, so a sleeper that is not one can be
+        woken late."""
         if t <= self._now:
             await asyncio.sleep(0)
             return
