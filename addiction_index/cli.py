@@ -437,20 +437,19 @@ def sessions_show(
         Console().print(session_table(data))
 
 
+def _profiles(devices_dir: Path | None) -> list:
+    from addiction_index.devices import list_profiles, load_profile
+
+    return [load_profile(name, devices_dir) for name in list_profiles(devices_dir)]
+
+
 @devices_app.command("list")
-def devices_list(
-    devices_dir: Annotated[
-        Path | None, typer.Option(help="Your own device profiles folder.")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
+def devices_list(devices_dir: DevicesDirOption = None, as_json: JsonOption = False) -> None:
     """The device profiles this installation knows (one TOML per wearable)."""
     from rich.table import Table
 
-    from addiction_index.devices import list_profiles, load_profile
-
     try:
-        profiles = [load_profile(name, devices_dir) for name in list_profiles(devices_dir)]
+        profiles = _profiles(devices_dir)
     except AddictionIndexError as exc:
         _fail(exc)
     rows = [
@@ -482,20 +481,16 @@ def devices_scan(
     all_devices: Annotated[
         bool, typer.Option("--all", help="Also devices no profile matches.")
     ] = False,
-    devices_dir: Annotated[
-        Path | None, typer.Option(help="Your own device profiles folder.")
-    ] = None,
+    devices_dir: DevicesDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Nearby supported devices: name, kind, address, signal strength."""
     from rich.table import Table
 
-    from addiction_index.devices import list_profiles, load_profile
     from addiction_index.devices._ble_transport import scan
 
     try:
-        profiles = [load_profile(name, devices_dir) for name in list_profiles(devices_dir)]
-        found = asyncio.run(scan(profiles, timeout))
+        found = asyncio.run(scan(_profiles(devices_dir), timeout))
     except AddictionIndexError as exc:
         _fail(exc)
     if not all_devices:
