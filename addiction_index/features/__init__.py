@@ -1,14 +1,9 @@
 """Features: the feature specification, numba EEG band-power and quality kernels, HRV kernels,
 and extraction per hop (live) or over whole recordings (batch) through the same kernels."""
 
-from addiction_index.features.eeg import (
-    QualityFlag,
-    WelchPlan,
-    eeg_bandpower,
-    eeg_quality,
-    welch_plan,
-)
+from addiction_index.features.eeg import WelchPlan, eeg_bandpower, eeg_psd, welch_plan
 from addiction_index.features.extract import (
+    EegExtractor,
     HopFeatures,
     eeg_feature_names,
     eeg_features_batch,
@@ -17,6 +12,7 @@ from addiction_index.features.extract import (
     heart_features_batch,
 )
 from addiction_index.features.hrv import InsufficientDataWarning, hrv_window
+from addiction_index.features.quality import QualityFlag, eeg_quality
 from addiction_index.features.spec import (
     KERNEL_VERSION,
     FeatureDef,
@@ -26,6 +22,7 @@ from addiction_index.features.spec import (
 
 __all__ = [
     "KERNEL_VERSION",
+    "EegExtractor",
     "FeatureDef",
     "FeatureSpec",
     "HopFeatures",
@@ -36,6 +33,7 @@ __all__ = [
     "eeg_feature_names",
     "eeg_features_batch",
     "eeg_hop_ends",
+    "eeg_psd",
     "eeg_quality",
     "heart_feature_names",
     "heart_features_batch",

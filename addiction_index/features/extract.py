@@ -9,18 +9,16 @@ Feature names, units and definitions come from the spec registry (:mod:`.spec`).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
 from addiction_index.errors import InputError
-from addiction_index.features._jit import jit
-from addiction_index.features.eeg import WelchPlan, eeg_bandpower, eeg_quality
+from addiction_index.features._eeg_rows import EegLayout, batch_rows, hop_row
+from addiction_index.features.eeg import PsdCache, WelchPlan
 from addiction_index.features.hrv import hrv_window
-from addiction_index.features.spec import FeatureSpec, load_feature_spec
+from addiction_index.features.spec import HEART_TEMPLATES, FeatureSpec, load_feature_spec
 
 __all__ = [
+    "EegExtractor",
     "HopFeatures",
     "eeg_feature_names",
     "eeg_features_batch",
@@ -29,138 +27,86 @@ __all__ = [
     "heart_features_batch",
 ]
 
-_HEART_TEMPLATES = ("hr_mean_bpm", "hrv_rmssd_ms", "hrv_n_beats")
-_BATCH_BLOCK = 1024  # windows per kernel call in batch mode (bounds memory, same numbers)
 
+class EegExtractor:
+    """The EEG feature row of windows of one stream: the live path and the batch path.
 
-@dataclass(frozen=True, eq=False)
-class _EegLayout:
-    """Column order and channel indices of the EEG feature rows, derived from a spec."""
-
-    names: tuple[str, ...]
-    regions: np.ndarray
-    asym_band: int
-    asym_left: int
-    asym_right: int
-    frontal: np.ndarray
-    faa_column: int
-
-    @classmethod
-    def from_spec(cls, spec: FeatureSpec) -> _EegLayout:
-        eeg = spec.content.eeg
-        channel = {name: i for i, name in enumerate(eeg.channels)}
-        names = [
-            *spec.names_for("eeg_abs_{band}_{channel}"),
-            *spec.names_for("eeg_rel_{band}_{channel}"),
-            *spec.names_for("eeg_rel_{band}_{region}"),
-            *spec.names_for("eeg_faa"),
-            *spec.names_for("eeg_quality_{channel}"),
-            *spec.names_for("eeg_usable_frontal"),
-            *spec.names_for("eeg_usable"),
-        ]
-        width = max(len(chans) for chans in eeg.regions.values())
-        regions = np.full((len(eeg.regions), width), -1, dtype=np.int64)
-        for r, chans in enumerate(eeg.regions.values()):
-            regions[r, : len(chans)] = [channel[c] for c in chans]
-        return cls(
-            names=tuple(names),
-            regions=regions,
-            asym_band=[b.name for b in eeg.bands].index(eeg.asymmetry.band),
-            asym_left=channel[eeg.asymmetry.left],
-            asym_right=channel[eeg.asymmetry.right],
-            frontal=np.array([channel[c] for c in eeg.regions["frontal"]], dtype=np.int64),
-            faa_column=names.index(spec.names_for("eeg_faa")[0]),
-        )
-
-
-@jit
-def _assemble_rows(abs_power, total, flags, regions, frontal):
-    """Feature rows in layout order; the FAA column is left NaN (filled by :func:`_eeg_rows`).
-
-    ``regions``: (n_regions, k) channel indices padded with -1; ``frontal``: channel indices.
-    Element-wise IEEE arithmetic only, so a window gives the same bits alone or in a batch.
+    Holds the Welch plan, the column layout and the per-stream state (segment periodogram cache,
+    scratch, the output row), all allocated here once. :meth:`row` computes the window that ends
+    at an absolute sample index; windows of the same stream share their segments' periodograms.
     """
-    n_win, n_ch, n_bands = abs_power.shape
-    n_reg = regions.shape[0]
-    rows = np.empty((n_win, 2 * n_bands * n_ch + n_bands * n_reg + n_ch + 3), dtype=np.float64)
-    for w in range(n_win):
-        col = 0
-        for b in range(n_bands):
-            for c in range(n_ch):
-                rows[w, col] = abs_power[w, c, b]
-                col += 1
-        for b in range(n_bands):
-            for c in range(n_ch):
-                rows[w, col] = abs_power[w, c, b] / total[w, c]
-                col += 1
-        for b in range(n_bands):
-            for r in range(n_reg):
-                acc, count, clean = 0.0, 0, True
-                for c in regions[r]:
-                    if c >= 0:
-                        acc += abs_power[w, c, b] / total[w, c]
-                        count += 1
-                        clean = clean and flags[w, c] == 0
-                rows[w, col] = acc / count if clean else np.nan
-                col += 1
-        rows[w, col] = np.nan  # eeg_faa
-        col += 1
-        for c in range(n_ch):
-            rows[w, col] = flags[w, c]
-            col += 1
-        rows[w, col] = 1.0 if np.all(flags[w, frontal] == 0) else 0.0
-        rows[w, col + 1] = 1.0 if np.all(flags[w] == 0) else 0.0
-    return rows
 
+    def __init__(self, spec: FeatureSpec | None = None) -> None:
+        self.spec = spec if spec is not None else load_feature_spec()
+        self.plan = WelchPlan.from_spec(self.spec)
+        self.layout = EegLayout.build(self.spec, self.plan)
+        self.names = self.layout.names
+        n_ch = len(self.spec.channels)
+        self.n = self.spec.eeg_window_samples
+        self.cache = PsdCache(self.plan, n_ch, self.spec.eeg_hop_samples)
+        q, t, lay, c = self.spec.quality, self.plan.tables, self.layout, self.cache
+        self._limits = (q.flat_std_uv, q.rail_abs_uv, q.peak_to_peak_uv)
+        self._welch = (self.plan.n_seg, self.plan.step, self.plan.df)
+        self._tables = (t.hann, t.bitrev, t.tw, t.post, t.dft, self.plan.bin_scale)
+        self._state = (c.periodograms, c.keys, c.zr, c.zi, c.psd)
+        self._layout = (
+            self.plan.band_bins, self.plan.total_bins, lay.ratio_weights, lay.peak_bins,
+            lay.line_bins, lay.line_max_ratio, lay.regions, lay.frontal, lay.asymmetry,
+        )  # fmt: skip
+        self.flags = np.zeros(n_ch, dtype=np.int64)
+        self.out = np.empty(len(self.names), dtype=np.float64)
 
-def _ln_ratio(right: float, left: float) -> float:
-    """ln(right) - ln(left) with math.log (the same libm call live and batch), NaN if <= 0."""
-    if right > 0 and left > 0:
-        return math.log(right) - math.log(left)
-    return math.nan
+    def row(self, x: np.ndarray, x_offset: int, end: int, extra_flags: int = 0) -> np.ndarray:
+        """Feature row (a view of :attr:`out`, overwritten by the next call) of the window of
+        ``spec`` length ending at absolute index ``end``; ``x`` (n, n_channels) float64 µV,
+        C-contiguous, holds absolute rows ``x_offset .. x_offset + n``. ``extra_flags`` are
+        quality bits set on every channel (e.g. motion). Shapes are the caller's promise:
+        :class:`HopFeatures` checks them."""
+        self.flags[:] = extra_flags
+        hop_row(x, x_offset, end, self.n, self._limits, self._welch, self._tables, self._state,
+                self._layout, self.flags, self.out)  # fmt: skip
+        return self.out
 
-
-def _eeg_rows(
-    abs_power: np.ndarray, total: np.ndarray, flags: np.ndarray, layout: _EegLayout
-) -> np.ndarray:
-    """Assemble ``(n_windows, n_features)`` rows in ``layout.names`` order."""
-    rows = _assemble_rows(abs_power, total, flags, layout.regions, layout.frontal)
-    band, left, right = layout.asym_band, layout.asym_left, layout.asym_right
-    clean = (flags[:, left] == 0) & (flags[:, right] == 0)
-    right_alpha = abs_power[:, right, band].tolist()
-    left_alpha = abs_power[:, left, band].tolist()
-    for w in np.flatnonzero(clean).tolist():
-        rows[w, layout.faa_column] = _ln_ratio(right_alpha[w], left_alpha[w])
-    return rows
+    def rows(self, x: np.ndarray, ends: np.ndarray, extra_flags: np.ndarray) -> np.ndarray:
+        """Feature rows (n_windows, n_features) of the windows ending at ``ends`` of ``x``."""
+        rows = np.empty((ends.size, len(self.names)), dtype=np.float64)
+        batch_rows(x, ends, self.n, self._limits, self._welch, self._tables, self._state,
+                   self._layout, extra_flags, self.flags, rows)  # fmt: skip
+        return rows
 
 
 class HopFeatures:
     """Per-hop feature extraction for the live path (one EEG window, the RR held so far).
 
-    ``spec`` defaults to the packaged specification. The ``(1, n_channels, n_samples)`` scratch
-    window is allocated once here; each call returns a small ``dict[str, float]``.
+    ``spec`` defaults to the packaged specification. State is allocated once here; each call
+    returns a small ``dict[str, float]``.
     """
 
     def __init__(self, spec: FeatureSpec | None = None) -> None:
         self.spec = spec if spec is not None else load_feature_spec()
-        self._plan = WelchPlan.from_spec(self.spec)
-        self._layout = _EegLayout.from_spec(self.spec)
+        self._eeg = EegExtractor(self.spec)
         self._shape = (self.spec.eeg_window_samples, len(self.spec.channels))
-        self._scratch = np.zeros((1, self._shape[1], self._shape[0]), dtype=np.float64)
         self._t_end = np.zeros(1, dtype=np.float64)
         self._heart_names = heart_feature_names(self.spec)
+        self._standalone = 0
 
-    def eeg(self, window: np.ndarray) -> dict[str, float]:
-        """EEG features of one window ``(n_samples, n_channels)`` float64 in µV, oldest first."""
+    def eeg(self, window: np.ndarray, end_index: int | None = None) -> dict[str, float]:
+        """EEG features of one window ``(n_samples, n_channels)`` float64 in µV, oldest first.
+
+        ``end_index``: absolute index (in its stream) one past the window's last sample; windows
+        of one stream given with their indices reuse each other's segment spectra. Without it
+        the window is computed on its own.
+        """
         if not isinstance(window, np.ndarray) or window.dtype != np.float64:
             raise InputError("window", getattr(window, "dtype", type(window)), "float64 µV array")
         if window.shape != self._shape:
             raise InputError("window.shape", window.shape, f"{self._shape} (samples, channels)")
-        self._scratch[0] = window.T
-        abs_power, total = eeg_bandpower(self._scratch, self._plan)
-        flags = eeg_quality(self._scratch, self.spec.quality)
-        row = _eeg_rows(abs_power, total, flags, self._layout)[0]
-        return dict(zip(self._layout.names, row.tolist(), strict=True))
+        window = np.ascontiguousarray(window)
+        if end_index is None:
+            self._eeg.cache.clear()
+            end_index = window.shape[0]
+        row = self._eeg.row(window, end_index - window.shape[0], end_index)
+        return dict(zip(self._eeg.names, row.tolist(), strict=True))
 
     def heart(self, rr_times: np.ndarray, rr_ms: np.ndarray, t_end: float) -> dict[str, float]:
         """Mean HR (bpm), RMSSD (ms) and beat count over the heart window ending at ``t_end`` (s).
@@ -178,13 +124,14 @@ class HopFeatures:
 
 def eeg_feature_names(spec: FeatureSpec | None = None) -> list[str]:
     """Names of the EEG features, in the order of the rows the extraction builds."""
-    return list(_EegLayout.from_spec(spec if spec is not None else load_feature_spec()).names)
+    spec = spec if spec is not None else load_feature_spec()
+    return list(EegLayout.build(spec, WelchPlan.from_spec(spec)).names)
 
 
 def heart_feature_names(spec: FeatureSpec | None = None) -> list[str]:
     """Names of the heart features (mean HR, RMSSD, beat count)."""
     spec = spec if spec is not None else load_feature_spec()
-    return [name for template in _HEART_TEMPLATES for name in spec.names_for(template)]
+    return [name for template in HEART_TEMPLATES for name in spec.names_for(template)]
 
 
 def eeg_hop_ends(n_samples: int, spec: FeatureSpec | None = None) -> np.ndarray:
@@ -214,16 +161,10 @@ def eeg_features_batch(
         raise InputError(
             "hop_end_indices", (ends.min(), ends.max()), f"ends in [{n_samp}, {signal.shape[0]}]"
         )
-    plan, layout = WelchPlan.from_spec(spec), _EegLayout.from_spec(spec)
-    rows = np.empty((ends.size, len(layout.names)), dtype=np.float64)
-    offsets = np.arange(-n_samp, 0)
-    for start in range(0, ends.size, _BATCH_BLOCK):
-        block = ends[start : start + _BATCH_BLOCK]
-        windows = np.ascontiguousarray(signal[block[:, None] + offsets].transpose(0, 2, 1))
-        abs_power, total = eeg_bandpower(windows, plan)
-        flags = eeg_quality(windows, spec.quality)
-        rows[start : start + block.size] = _eeg_rows(abs_power, total, flags, layout)
-    return {name: rows[:, j].copy() for j, name in enumerate(layout.names)}
+    extractor = EegExtractor(spec)
+    extra = np.zeros((ends.size, n_ch), dtype=np.int64)
+    rows = extractor.rows(np.ascontiguousarray(signal), ends.astype(np.int64), extra)
+    return {name: rows[:, j].copy() for j, name in enumerate(extractor.names)}
 
 
 def heart_features_batch(

@@ -32,24 +32,33 @@ __all__ = [
 ]
 
 #: Bump whenever a kernel changes its numbers (same spec, different output): part of the hash.
-KERNEL_VERSION = "1"
+KERNEL_VERSION = "2"
 
 #: The packaged specification file.
 SPEC_PATH = Path(__file__).parent / "spec.yaml"
 
-#: The templates the extraction code computes; the spec file must register exactly these.
-COMPUTED_TEMPLATES = (
+#: The EEG row's templates, in column order (``features._eeg_rows``).
+EEG_TEMPLATES = (
     "eeg_abs_{band}_{channel}",
     "eeg_rel_{band}_{channel}",
     "eeg_rel_{band}_{region}",
+    "eeg_ratio_{ratio}_{channel}",
+    "eeg_ratio_{ratio}_{region}",
+    "eeg_entropy_{channel}",
+    "eeg_entropy_{region}",
+    "eeg_paf_{channel}",
+    "eeg_paf_{region}",
     "eeg_faa",
     "eeg_quality_{channel}",
     "eeg_usable_frontal",
     "eeg_usable",
-    "hr_mean_bpm",
-    "hrv_rmssd_ms",
-    "hrv_n_beats",
 )
+
+#: The heart row's templates, in column order (``features.extract``).
+HEART_TEMPLATES = ("hr_mean_bpm", "hrv_rmssd_ms", "hrv_n_beats")
+
+#: The templates the extraction code computes; the spec file must register exactly these.
+COMPUTED_TEMPLATES = EEG_TEMPLATES + HEART_TEMPLATES
 
 
 def _whole(value: float, what: str) -> int:
@@ -93,12 +102,30 @@ class Asymmetry(_Strict):
     right: str
 
 
+class LineNoise(_Strict):
+    """Mains interference check (flag bit 8): power within ``half_width_hz`` of each mains
+    frequency above ``max_ratio`` times the total EEG power."""
+
+    mains_hz: tuple[float, ...] = Field(min_length=1)
+    half_width_hz: float = Field(gt=0)
+    max_ratio: float = Field(gt=0)
+
+
 class QualityThresholds(_Strict):
-    """Per-channel quality thresholds in µV (flag bits 1, 2 and 4)."""
+    """Per-channel quality thresholds: µV for bits 1, 2 and 4; line noise for bit 8."""
 
     flat_std_uv: float = Field(gt=0)
     rail_abs_uv: float = Field(gt=0)
     peak_to_peak_uv: float = Field(gt=0)
+    line_noise: LineNoise
+
+
+class Ratio(_Strict):
+    """A band-power ratio: the sum of ``numerator`` bands over the sum of ``denominator`` bands."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    numerator: tuple[str, ...] = Field(min_length=1)
+    denominator: tuple[str, ...] = Field(min_length=1)
 
 
 class EegSpec(_Strict):
@@ -110,6 +137,8 @@ class EegSpec(_Strict):
     bands: tuple[Band, ...] = Field(min_length=1)
     regions: dict[str, tuple[str, ...]]
     asymmetry: Asymmetry
+    ratios: tuple[Ratio, ...]
+    peak_alpha_hz: tuple[float, float]
     quality: QualityThresholds
 
     @field_validator("channels")
@@ -148,6 +177,16 @@ class EegSpec(_Strict):
         asym = self.asymmetry
         if asym.band not in names or not {asym.left, asym.right} <= set(self.channels):
             raise ValueError("asymmetry must name a known band and two known channels")
+        for ratio in self.ratios:
+            unknown = set(ratio.numerator + ratio.denominator) - set(names)
+            if unknown:
+                raise ValueError(f"ratio {ratio.name} names unknown bands {sorted(unknown)}")
+        peak_lo, peak_hi = self.peak_alpha_hz
+        df = 1.0 / self.welch.segment_s
+        if not lo <= peak_lo < peak_hi <= hi or (peak_hi - peak_lo) < 3 * df:
+            raise ValueError(
+                f"peak_alpha_hz must lie inside total_hz and span >= 3 bins ({df:g} Hz)"
+            )
         return self
 
 
@@ -222,6 +261,7 @@ class FeatureSpec:
         eeg = self.content.eeg
         fields = {f for _, f, _, _ in string.Formatter().parse(template.name) if f}
         bands = eeg.bands if "band" in fields else (None,)
+        ratios = eeg.ratios if "ratio" in fields else (None,)
         if "channel" in fields:
             places = [{"channel": c} for c in eeg.channels]
         elif "region" in fields:
@@ -230,11 +270,17 @@ class FeatureSpec:
             places = [{}]
         min_window = eeg.window_s if template.window == "eeg" else self.content.heart.min_beats_s
         defs = []
-        for band in bands:
+        for band, ratio in itertools.product(bands, ratios):
             for place in places:
                 values = dict(place)
                 if band is not None:
                     values |= {"band": band.name, "lo": f"{band.lo_hz:g}", "hi": f"{band.hi_hz:g}"}
+                if ratio is not None:
+                    values |= {
+                        "ratio": ratio.name,
+                        "numerator": " + ".join(ratio.numerator),
+                        "denominator": " + ".join(ratio.denominator),
+                    }
                 try:
                     name = template.name.format(**values)
                     definition = template.definition.format(**values)
@@ -243,8 +289,9 @@ class FeatureSpec:
                         self.source,
                         f"unknown placeholder {exc} in template {template.name!r}",
                         key=f"features.{index}",
-                        expected="placeholders among {band}, {lo}, {hi}, {channel}, {region}, "
-                        "{pair}, with {channel} and {region} not both in one name",
+                        expected="placeholders among {band}, {lo}, {hi}, {ratio}, {numerator}, "
+                        "{denominator}, {channel}, {region}, {pair}, with {channel} and {region} "
+                        "not both in one name",
                     ) from exc
                 defs.append(
                     FeatureDef(
@@ -316,6 +363,11 @@ class FeatureSpec:
     def noverlap(self) -> int:
         """Welch segment overlap in samples."""
         return round(self.content.eeg.welch.overlap * self.nperseg)
+
+    @property
+    def eeg_window_s(self) -> float:
+        """EEG window length (s)."""
+        return self.content.eeg.window_s
 
     @property
     def quality(self) -> QualityThresholds:

@@ -370,7 +370,8 @@ class SessionRunner:
             if ring.rows_until(t) >= n:
                 times = ring.window_until(t, n, out=self._window, times_out=self._window_times)[1]
                 if self._window_complete(times, t):
-                    features.update(self._features.eeg(self._window))
+                    end = ring.index_until(t)  # windows of one stream share segment spectra
+                    features.update(self._features.eeg(self._window, end))
         if self.rr is not None:
             rr_times, rr = self.rings[self.rr.name].since(t - self.spec.heart_window_s)
             with warnings.catch_warnings():

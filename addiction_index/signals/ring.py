@@ -107,6 +107,10 @@ class RingBuffer:
                 hi = mid
         return lo
 
+    def index_until(self, t: float) -> int:
+        """Absolute index (rows ever written) one past the last held row stamped <= ``t``."""
+        return self._written - self.count + self.rows_until(t)
+
     def window_until(
         self, t: float, n: int, out: np.ndarray | None = None, times_out: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -61,12 +61,15 @@ def test_agrees_with_scipy_welch_on_pink_noise(pink) -> None:
 
 def test_band_bins_are_disjoint_and_cover_the_total_range() -> None:
     lo, hi = SPEC.content.eeg.total_hz
-    assert np.array_equal(PLAN.freqs, np.arange(lo, hi, PLAN.df))  # 1, 2, ..., 44 Hz
-    masks = np.stack([PLAN.band_of_bin == i for i in range(len(SPEC.bands))])
-    assert np.all(masks.sum(axis=0) == 1)  # every bin in exactly one band
-    for i, band in enumerate(SPEC.bands):
-        f = PLAN.freqs[masks[i]]
+    assert np.array_equal(PLAN.freqs, np.arange(129) * 1.0)  # 0, 1, ..., 128 Hz
+    first, stop = PLAN.total_bins
+    assert np.array_equal(PLAN.freqs[first:stop], np.arange(lo, hi, PLAN.df))  # 1, ..., 44 Hz
+    owners = np.zeros(PLAN.freqs.size, dtype=int)
+    for (a, b), band in zip(PLAN.band_bins, SPEC.bands, strict=True):
+        owners[a:b] += 1
+        f = PLAN.freqs[a:b]
         assert f.min() == band.lo_hz and f.max() < band.hi_hz  # half-open [lo, hi)
+    assert np.all(owners[first:stop] == 1) and owners.sum() == stop - first  # each bin once
 
 
 def test_overlapping_bands_are_refused() -> None:
@@ -80,7 +83,7 @@ def test_overlapping_bands_are_refused() -> None:
         np.zeros((1, 4, 512), dtype=np.float32),
         np.zeros((4, 512)),
         np.zeros((1, 4, 100)),
-        np.asfortranarray(np.zeros((2, 4, 512))),
+        np.zeros((1, 4, 500)),  # not nperseg + a whole number of steps
     ],
 )
 def test_bad_windows_raise_input_error(bad: np.ndarray) -> None:

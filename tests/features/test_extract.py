@@ -68,7 +68,8 @@ def test_live_ring_buffer_path_equals_batch_to_the_bit(pink) -> None:
         if pending and written == pending[0]:
             pending.pop(0)
             ring.latest(N_WIN, out=window)
-            for name, value in hop.eeg(window).items():
+            end = ring.index_until(written / SPEC.fs)  # segment spectra shared across hops
+            for name, value in hop.eeg(window, end).items():
                 live[name].append(value)
     assert not pending
     for name, values in batch.items():
@@ -77,6 +78,21 @@ def test_live_ring_buffer_path_equals_batch_to_the_bit(pink) -> None:
     assert np.any(batch["eeg_quality_TP9"] == 1.0) and np.any(batch["eeg_quality_AF7"] == 4.0)
     assert np.isnan(batch["eeg_rel_alpha_frontal"]).any()
     assert np.isnan(batch["eeg_rel_alpha_temporal"]).any()
+
+
+def test_irregular_hops_reuse_segments_without_changing_a_bit(pink) -> None:
+    """Hop ends off the 64-sample grid (jitter, gaps) only cost recomputation, never a change."""
+    signal = recording(pink, seconds=20.0)
+    rng = np.random.default_rng(SEED + 1)
+    ends = np.sort(rng.integers(N_WIN, signal.shape[0] + 1, size=120))
+    ends = np.concatenate([ends, eeg_hop_ends(signal.shape[0])[:40]])  # and back to the grid
+    hop = HopFeatures()
+    for end in ends.tolist():
+        cached = hop.eeg(np.ascontiguousarray(signal[end - N_WIN : end]), end)
+        fresh = HopFeatures().eeg(np.ascontiguousarray(signal[end - N_WIN : end]))
+        assert cached.keys() == fresh.keys()
+        same = [k for k in cached if cached[k] == fresh[k] or (cached[k] != cached[k])]
+        assert len(same) == len(cached), f"seed={SEED + 1} end={end}"
 
 
 def test_live_heart_equals_batch_to_the_bit() -> None:

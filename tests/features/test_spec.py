@@ -54,13 +54,23 @@ def test_packaged_spec_parameters() -> None:
     assert (q.flat_std_uv, q.rail_abs_uv, q.peak_to_peak_uv) == (0.5, 975.0, 500.0)
 
 
+REGIONS = ("frontal", "temporal")
+RATIOS = ("theta_beta", "alpha_theta_beta")
+
+
 def test_registry_holds_every_fixed_name_once_with_metadata() -> None:
     spec = load_feature_spec()
     names = spec.feature_names()
     expected = (
         [f"eeg_abs_{b}_{c}" for b in BANDS for c in CHANNELS]
         + [f"eeg_rel_{b}_{c}" for b in BANDS for c in CHANNELS]
-        + [f"eeg_rel_{b}_{r}" for b in BANDS for r in ("frontal", "temporal")]
+        + [f"eeg_rel_{b}_{r}" for b in BANDS for r in REGIONS]
+        + [f"eeg_ratio_{q}_{c}" for q in RATIOS for c in CHANNELS]
+        + [f"eeg_ratio_{q}_{r}" for q in RATIOS for r in REGIONS]
+        + [f"eeg_entropy_{c}" for c in CHANNELS]
+        + [f"eeg_entropy_{r}" for r in REGIONS]
+        + [f"eeg_paf_{c}" for c in CHANNELS]
+        + [f"eeg_paf_{r}" for r in REGIONS]
         + ["eeg_faa"]
         + [f"eeg_quality_{c}" for c in CHANNELS]
         + ["eeg_usable_frontal", "eeg_usable", "hr_mean_bpm", "hrv_rmssd_ms", "hrv_n_beats"]
