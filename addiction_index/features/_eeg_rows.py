@@ -23,11 +23,9 @@ import numpy as np
 
 from addiction_index.features._jit import jit
 from addiction_index.features.eeg import WelchPlan
-from addiction_index.features.eeg import _window_psd as window_psd_kernel
-from addiction_index.features.quality import window_flags
 from addiction_index.features.spec import EEG_TEMPLATES, FeatureSpec
 
-__all__ = ["EegLayout", "batch_rows", "hop_row", "psd_row"]
+__all__ = ["EegLayout", "psd_row"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,35 +200,3 @@ def psd_row(psd, df, band_bins, total_bins, ratio_w, peak_bins, line_bins, line_
         frontal_clean = frontal_clean and flags[c] == 0
     row[quality + n_ch] = 1.0 if frontal_clean else 0.0
     row[quality + n_ch + 1] = 1.0 if all_clean else 0.0
-
-
-@jit
-def hop_row(x, x_offset, end, n, limits, welch, tables, state, layout, flags, row):
-    """Quality flags, Welch PSD and feature row of the ``n``-sample window ending at absolute
-    index ``end`` of ``x`` (``x[0]`` is absolute row ``x_offset``).
-
-    Argument groups (tuples built once by
-    :class:`~addiction_index.features.extract.EegExtractor`): ``limits`` (flat, rail, ptp) µV;
-    ``welch`` (n_seg, step) and ``df``; ``tables`` (hann, bitrev, tw, post, dft, scale);
-    ``state`` (cache, keys, zr, zi, psd); ``layout`` (band_bins, total_bins, ratio_w, peak_bins,
-    line_bins, line_max, regions, frontal, asym). Bits already set in ``flags`` (blink, motion)
-    are kept; the time-domain and line-noise bits are added.
-    """
-    window_flags(x, end - n - x_offset, n, limits[0], limits[1], limits[2], flags)
-    hann, bitrev, tw, post, dft, scale = tables
-    cache, keys, zr, zi, psd = state
-    window_psd_kernel(x, x_offset, end, welch[0], welch[1], hann, bitrev, tw, post, dft, scale,
-                      cache, keys, zr, zi, psd)  # fmt: skip
-    band_bins, total_bins, ratio_w, peak_bins, line_bins, line_max, regions, frontal, asym = layout
-    psd_row(psd, welch[2], band_bins, total_bins, ratio_w, peak_bins, line_bins, line_max, regions,
-            frontal, asym, flags, row)  # fmt: skip
-
-
-@jit
-def batch_rows(x, ends, n, limits, welch, tables, state, layout, extra_flags, flags, rows):
-    """:func:`hop_row` for every window end in ``ends`` of a whole recording ``x``;
-    ``extra_flags`` (n_windows, n_ch) are the blink/motion bits of each window."""
-    for w in range(ends.shape[0]):
-        for c in range(flags.shape[0]):
-            flags[c] = extra_flags[w, c]
-        hop_row(x, 0, ends[w], n, limits, welch, tables, state, layout, flags, rows[w])

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from addiction_index.errors import InputError
-from addiction_index.features._eeg_rows import EegLayout, batch_rows, hop_row
-from addiction_index.features.eeg import PsdCache, WelchPlan
+from addiction_index.features._eeg_hop import HopTables, batch_rows, hop_row
+from addiction_index.features._eeg_rows import EegLayout
+from addiction_index.features.eeg import WelchPlan
 from addiction_index.features.hrv import hrv_window
 from addiction_index.features.spec import HEART_TEMPLATES, FeatureSpec, load_feature_spec
 
@@ -43,18 +44,13 @@ class EegExtractor:
         self.names = self.layout.names
         n_ch = len(self.spec.channels)
         self.n = self.spec.eeg_window_samples
-        self.cache = PsdCache(self.plan, n_ch, self.spec.eeg_hop_samples)
-        q, t, lay, c = self.spec.quality, self.plan.tables, self.layout, self.cache
-        self._limits = (q.flat_std_uv, q.rail_abs_uv, q.peak_to_peak_uv)
-        self._welch = (self.plan.n_seg, self.plan.step, self.plan.df)
-        self._tables = (t.hann, t.bitrev, t.tw, t.post, t.dft, self.plan.bin_scale)
-        self._state = (c.periodograms, c.keys, c.zr, c.zi, c.psd)
-        self._layout = (
-            self.plan.band_bins, self.plan.total_bins, lay.ratio_weights, lay.peak_bins,
-            lay.line_bins, lay.line_max_ratio, lay.regions, lay.frontal, lay.asymmetry,
-        )  # fmt: skip
+        self.tables = HopTables(self.spec, self.plan, self.layout)
         self.flags = np.zeros(n_ch, dtype=np.int64)
         self.out = np.empty(len(self.names), dtype=np.float64)
+
+    def clear(self) -> None:
+        """Forget the cached segment spectra and block statistics (a new stream)."""
+        self.tables.clear()
 
     def row(self, x: np.ndarray, x_offset: int, end: int, extra_flags: int = 0) -> np.ndarray:
         """Feature row (a view of :attr:`out`, overwritten by the next call) of the window of
@@ -63,15 +59,15 @@ class EegExtractor:
         quality bits set on every channel (e.g. motion). Shapes are the caller's promise:
         :class:`HopFeatures` checks them."""
         self.flags[:] = extra_flags
-        hop_row(x, x_offset, end, self.n, self._limits, self._welch, self._tables, self._state,
-                self._layout, self.flags, self.out)  # fmt: skip
+        t = self.tables
+        hop_row(x, x_offset, end, t.ftab, t.itab, t.cache, t.keys, t.work, self.flags, self.out)
         return self.out
 
     def rows(self, x: np.ndarray, ends: np.ndarray, extra_flags: np.ndarray) -> np.ndarray:
         """Feature rows (n_windows, n_features) of the windows ending at ``ends`` of ``x``."""
         rows = np.empty((ends.size, len(self.names)), dtype=np.float64)
-        batch_rows(x, ends, self.n, self._limits, self._welch, self._tables, self._state,
-                   self._layout, extra_flags, self.flags, rows)  # fmt: skip
+        t = self.tables
+        batch_rows(x, ends, t.ftab, t.itab, t.cache, t.keys, t.work, extra_flags, self.flags, rows)
         return rows
 
 
@@ -103,7 +99,7 @@ class HopFeatures:
             raise InputError("window.shape", window.shape, f"{self._shape} (samples, channels)")
         window = np.ascontiguousarray(window)
         if end_index is None:
-            self._eeg.cache.clear()
+            self._eeg.clear()
             end_index = window.shape[0]
         row = self._eeg.row(window, end_index - window.shape[0], end_index)
         return dict(zip(self._eeg.names, row.tolist(), strict=True))
