@@ -14,8 +14,8 @@ import numpy as np
 from addiction_index.errors import InputError
 from addiction_index.features._eeg_hop import HopTables, batch_rows, hop_row
 from addiction_index.features._eeg_rows import EegLayout
+from addiction_index.features._heart_hop import HeartExtractor, heart_rows
 from addiction_index.features.eeg import WelchPlan
-from addiction_index.features.hrv import hrv_window
 from addiction_index.features.spec import HEART_TEMPLATES, FeatureSpec, load_feature_spec
 
 __all__ = [
@@ -82,9 +82,7 @@ class HopFeatures:
         self.spec = spec if spec is not None else load_feature_spec()
         self._eeg = EegExtractor(self.spec)
         self._shape = (self.spec.eeg_window_samples, len(self.spec.channels))
-        self._t_end = np.zeros(1, dtype=np.float64)
-        self._heart_names = heart_feature_names(self.spec)
-        self._standalone = 0
+        self._heart = HeartExtractor(self.spec)
 
     def eeg(self, window: np.ndarray, end_index: int | None = None) -> dict[str, float]:
         """EEG features of one window ``(n_samples, n_channels)`` float64 in µV, oldest first.
@@ -105,17 +103,15 @@ class HopFeatures:
         return dict(zip(self._eeg.names, row.tolist(), strict=True))
 
     def heart(self, rr_times: np.ndarray, rr_ms: np.ndarray, t_end: float) -> dict[str, float]:
-        """Mean HR (bpm), RMSSD (ms) and beat count over the heart window ending at ``t_end`` (s).
+        """Heart features at ``t_end`` (s): mean HR (bpm), RMSSD (ms) and beat count over the
+        time window, SDNN, pNN50, LF, HF, LF/HF after the latest beat, and heart quality.
 
-        ``rr_times`` (s) and ``rr_ms`` (ms) are the beats held so far; NaN with an
+        ``rr_times`` (s) and ``rr_ms`` (ms) are the beats held so far (at least every beat not
+        seen by an earlier call); NaN with an
         :class:`~addiction_index.features.hrv.InsufficientDataWarning` under the minimum.
         """
-        self._t_end[0] = t_end
-        hr, rmssd, n_beats = hrv_window(
-            rr_times, rr_ms, self._t_end, self.spec.heart_window_s, self.spec.heart_min_s
-        )
-        values = (float(hr[0]), float(rmssd[0]), float(n_beats[0]))
-        return dict(zip(self._heart_names, values, strict=True))
+        values = self._heart.row(rr_times, rr_ms, t_end)
+        return dict(zip(self._heart.names, values, strict=True))
 
 
 def eeg_feature_names(spec: FeatureSpec | None = None) -> list[str]:
@@ -125,7 +121,7 @@ def eeg_feature_names(spec: FeatureSpec | None = None) -> list[str]:
 
 
 def heart_feature_names(spec: FeatureSpec | None = None) -> list[str]:
-    """Names of the heart features (mean HR, RMSSD, beat count)."""
+    """Names of the heart features, in row order."""
     spec = spec if spec is not None else load_feature_spec()
     return [name for template in HEART_TEMPLATES for name in spec.names_for(template)]
 
@@ -166,8 +162,6 @@ def eeg_features_batch(
 def heart_features_batch(
     rr_times: np.ndarray, rr_ms: np.ndarray, t_ends: np.ndarray, spec: FeatureSpec | None = None
 ) -> dict[str, np.ndarray]:
-    """Mean HR (bpm), RMSSD (ms) and beat count for each window end in ``t_ends`` (s)."""
+    """Heart features (see :meth:`HopFeatures.heart`) at each window end in ``t_ends`` (s)."""
     spec = spec if spec is not None else load_feature_spec()
-    hr, rmssd, n_beats = hrv_window(rr_times, rr_ms, t_ends, spec.heart_window_s, spec.heart_min_s)
-    values = (hr, rmssd, n_beats.astype(np.float64))
-    return dict(zip(heart_feature_names(spec), values, strict=True))
+    return heart_rows(rr_times, rr_ms, t_ends, spec)

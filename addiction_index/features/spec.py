@@ -55,7 +55,17 @@ EEG_TEMPLATES = (
 )
 
 #: The heart row's templates, in column order (``features.extract``).
-HEART_TEMPLATES = ("hr_mean_bpm", "hrv_rmssd_ms", "hrv_n_beats")
+HEART_TEMPLATES = (
+    "hr_mean_bpm",
+    "hrv_rmssd_ms",
+    "hrv_n_beats",
+    "hrv_sdnn_ms",
+    "hrv_pnn50_pct",
+    "hrv_lf_ms2",
+    "hrv_hf_ms2",
+    "hrv_lfhf",
+    "heart_quality",
+)
 
 #: The templates the extraction code computes; the spec file must register exactly these.
 COMPUTED_TEMPLATES = EEG_TEMPLATES + HEART_TEMPLATES
@@ -193,6 +203,9 @@ class EegSpec(_Strict):
 class HeartSpec(_Strict):
     window_s: float = Field(gt=0)
     min_beats_s: float = Field(ge=0)
+    min_spectrum_s: float = Field(gt=0)
+    hrv_window_beats: int = Field(ge=3)
+    max_beat_gap_s: float = Field(gt=0)
 
     @model_validator(mode="after")
     def _min_within_window(self) -> HeartSpec:
@@ -205,7 +218,7 @@ class FeatureTemplate(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_{}]*$")
     family: str
     unit: str
-    window: Literal["eeg", "heart"]
+    window: Literal["eeg", "heart", "spectrum"]
     definition: str
     reference: str
 
@@ -268,7 +281,13 @@ class FeatureSpec:
             places = [{"region": r, "pair": " and ".join(c)} for r, c in eeg.regions.items()]
         else:
             places = [{}]
-        min_window = eeg.window_s if template.window == "eeg" else self.content.heart.min_beats_s
+        heart = self.content.heart
+        windows = {
+            "eeg": eeg.window_s,
+            "heart": heart.min_beats_s,
+            "spectrum": heart.min_spectrum_s,
+        }
+        min_window = windows[template.window]
         defs = []
         for band, ratio in itertools.product(bands, ratios):
             for place in places:
@@ -380,6 +399,10 @@ class FeatureSpec:
     @property
     def heart_min_s(self) -> float:
         return self.content.heart.min_beats_s
+
+    @property
+    def hrv_window_beats(self) -> int:
+        return self.content.heart.hrv_window_beats
 
 
 def load_feature_spec(path: str | Path | None = None) -> FeatureSpec:

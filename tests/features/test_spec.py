@@ -74,6 +74,7 @@ def test_registry_holds_every_fixed_name_once_with_metadata() -> None:
         + ["eeg_faa"]
         + [f"eeg_quality_{c}" for c in CHANNELS]
         + ["eeg_usable_frontal", "eeg_usable", "hr_mean_bpm", "hrv_rmssd_ms", "hrv_n_beats"]
+        + ["hrv_sdnn_ms", "hrv_pnn50_pct", "hrv_lf_ms2", "hrv_hf_ms2", "hrv_lfhf", "heart_quality"]
     )
     assert names == expected
     registry = spec.registry
@@ -82,7 +83,9 @@ def test_registry_holds_every_fixed_name_once_with_metadata() -> None:
         assert d.name == name
         assert d.unit and d.family and d.definition and d.reference
         assert "{" not in d.definition, d.definition
-        assert d.min_window_s == (30.0 if name.startswith("hr") else 2.0)
+        spectrum = name in ("hrv_lf_ms2", "hrv_hf_ms2", "hrv_lfhf")
+        expected_window = 2.0 if name.startswith("eeg") else 120.0 if spectrum else 30.0
+        assert d.min_window_s == expected_window, name
     assert registry["eeg_abs_alpha_AF7"].unit == "µV²"
     assert "8 <= f < 13" in registry["eeg_abs_alpha_AF7"].definition
     assert registry["hrv_rmssd_ms"].unit == "ms"
