@@ -52,8 +52,8 @@ class HopTables:
         if n_win % block:
             block = 0  # windows not made of whole hops: quality from the samples every time
         ints: list[np.ndarray] = []
-        floats: list[np.ndarray] = [np.array([plan.df, q.flat_std_uv, q.rail_abs_uv,
-                                              q.peak_to_peak_uv, layout.line_max_ratio])]  # fmt: skip
+        scalars = [plan.df, q.flat_std_uv, q.rail_abs_uv, q.peak_to_peak_uv, layout.line_max_ratio]
+        floats: list[np.ndarray] = [np.array(scalars)]
         offsets = np.zeros(I_HEADER, dtype=np.int64)
 
         def put(table: list[np.ndarray], start: int, index: int, values: np.ndarray) -> None:
