@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
+from addiction_index._cli_features import features_command
 from addiction_index.errors import AddictionIndexError
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ devices_app = typer.Typer(help="Wearables: profiles and Bluetooth scanning.", no
 app.add_typer(devices_app, name="devices")
 lsl_app = typer.Typer(help="Lab Streaming Layer streams on the network.", no_args_is_help=True)
 app.add_typer(lsl_app, name="lsl")
+app.command("features")(features_command)
 
 DbOption = Annotated[
     str | None,
