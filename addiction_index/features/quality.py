@@ -26,7 +26,7 @@ from addiction_index.errors import InputError
 from addiction_index.features._jit import jit
 from addiction_index.features.spec import QualityThresholds, load_feature_spec
 
-__all__ = ["QualityFlag", "eeg_quality", "window_flags"]
+__all__ = ["QualityFlag", "eeg_quality", "traffic_light", "window_flags"]
 
 
 class QualityFlag(enum.IntFlag):
@@ -38,6 +38,22 @@ class QualityFlag(enum.IntFlag):
     LINE_NOISE = 8
     BLINK = 16
     MOTION = 32
+
+
+#: Bits that mark a transient or mild problem (amber); any other bit is red.
+AMBER = QualityFlag.LINE_NOISE | QualityFlag.BLINK | QualityFlag.MOTION
+
+
+def traffic_light(flags: float | None) -> str:
+    """``"green"`` (clean), ``"amber"`` (only line noise, blink or motion: transient or mild),
+    ``"red"`` (flat, railing or excessive amplitude: no usable signal) or ``"grey"`` (no data)
+    for a channel's quality flags as stored in a feature row."""
+    if flags is None or flags != flags:
+        return "grey"
+    bits = int(flags)
+    if bits == 0:
+        return "green"
+    return "amber" if bits & ~AMBER == 0 else "red"
 
 
 @jit

@@ -70,6 +70,7 @@ class AssessmentResult:
             "ratings": o.ratings,
             "resting_hr_bpm": o.resting_hr_bpm,
             "index": o.index.to_dict() | {"block_summaries": None},
+            "signal_quality": o.usability,
             "prescription": self.prescription,
             "statement": NOT_A_DIAGNOSIS,
         }
@@ -264,8 +265,9 @@ async def _run(
                 craving=outcome.ratings.get("post_cue"),
             )
             prescription = prescribe(loaded.rule_set, inputs).to_dict()
+        stored_index = index.to_dict() | {"signal_quality": outcome.usability}
         store.finish_session(
-            session_id, status="completed", index=index.to_dict(), prescription=prescription
+            session_id, status="completed", index=stored_index, prescription=prescription
         )
         return AssessmentResult(
             session_id,

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from typing import Protocol as TypingProtocol
 
 import numpy as np
@@ -29,6 +30,7 @@ from addiction_index.models._craving import CravingEstimate, LiveCraving
 from addiction_index.models._definition import ModelDefinition
 from addiction_index.models._session_index import BlockData, IndexResult, score_session
 from addiction_index.sessions._protocol import Protocol, ScheduledBlock
+from addiction_index.sessions._usability import block_usability
 from addiction_index.signals.clock import Clock
 from addiction_index.signals.ring import RingBuffer
 from addiction_index.signals.streams import Chunk, Marker, StreamInfo, StreamKind
@@ -65,6 +67,7 @@ class SessionOutcome:
     hops: int
     completed: bool
     markers: list[Marker] = field(default_factory=list)
+    usability: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SessionSink(TypingProtocol):
@@ -228,6 +231,7 @@ class SessionRunner:
                 len(self.hops),
                 True,
                 list(self.markers),
+                block_usability(self.schedule, self.hops, self.spec.channels),
             )
         finally:
             for task in pumps:

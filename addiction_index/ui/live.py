@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from addiction_index import NOT_A_DIAGNOSIS
+from addiction_index.features.quality import traffic_light
 from addiction_index.sessions import HopRecord, SessionRunner
 from addiction_index.signals.streams import Marker
 
@@ -94,10 +95,10 @@ class LiveView:
         grid.add_row("RMSSD", _fmt(f.get("hrv_rmssd_ms"), "{:.0f} ms"))
         grid.add_row("EEG alpha (frontal)", _fmt(_pct(f.get("eeg_rel_alpha_frontal")), "{:.1f} %"))
         grid.add_row("EEG beta (frontal)", _fmt(_pct(f.get("eeg_rel_beta_frontal")), "{:.1f} %"))
-        quality = "  ".join(
-            f"[{'green' if f.get(f'eeg_quality_{ch}', 1) == 0 else 'red'}]●[/] {ch}"
-            for ch in ("TP9", "AF7", "AF8", "TP10")
-        )
+        lights = [(ch, traffic_light(f.get(f"eeg_quality_{ch}"))) for ch in runner.spec.channels]
+        lights.append(("heart", traffic_light(f.get("heart_quality"))))
+        shade = {"green": "green", "amber": "yellow", "red": "red", "grey": "bright_black"}
+        quality = "  ".join(f"[{shade[light]}]●[/] {name}" for name, light in lights)
         grid.add_row("signal", Text.from_markup(quality))
         c = hop.craving
         if c.value is None:

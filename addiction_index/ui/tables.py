@@ -84,6 +84,24 @@ def prescription_table(p: dict[str, Any] | None) -> Table:
     return table
 
 
+def usability_table(rows: list[dict[str, Any]]) -> Table:
+    """Usable share of each block's hops: all EEG channels, the frontal pair, each channel,
+    the heart strap (``signal_quality`` of a result)."""
+    channels = list(rows[0]["channels"]) if rows else []
+    table = Table(title="Usable signal per block (share of hops)")
+    for name in ("block", "hops", "EEG", "frontal", *channels, "heart"):
+        table.add_column(name, justify="left" if name == "block" else "right")
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{100 * value:.0f} %"
+
+    for row in rows:
+        cells = [pct(row["eeg"]), pct(row["eeg_frontal"])]
+        cells += [pct(row["channels"][ch]) for ch in channels] + [pct(row["heart"])]
+        table.add_row(f"{row['block']} ({row['role']})", str(row["hops"]), *cells)
+    return table
+
+
 def assessment_tables(result: dict[str, Any]) -> RenderableType:
     """Everything the demo prints at the end (``result`` is ``AssessmentResult.to_dict()``)."""
     summary = Table.grid(padding=(0, 2))
@@ -97,6 +115,7 @@ def assessment_tables(result: dict[str, Any]) -> RenderableType:
     summary.add_row("stored", f"session {result['session_id']} in {result['database']}")
     return Group(
         summary,
+        usability_table(result.get("signal_quality") or []),
         index_table(result["index"]),
         prescription_table(result["prescription"]),
         Text(NOT_A_DIAGNOSIS, style="bold yellow"),
@@ -148,6 +167,8 @@ def session_table(data: dict[str, Any]) -> RenderableType:
         head.add_row(key, str(s.get(key)))
     parts: list[RenderableType] = [head]
     if data.get("index"):
+        if data["index"].get("signal_quality"):
+            parts.append(usability_table(data["index"]["signal_quality"]))
         parts.append(index_table(data["index"]))
     parts.append(prescription_table(data.get("prescription")))
     parts.append(Text(NOT_A_DIAGNOSIS, style="bold yellow"))
