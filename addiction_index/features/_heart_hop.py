@@ -17,10 +17,11 @@ recording fed beat by beat gives the batch numbers to the last bit.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from addiction_index.features.hrv import hrv_window
+from addiction_index.features.hrv import InsufficientDataWarning, _hrv_kernel, hrv_window
 from addiction_index.features.hrv_stream import HrvStream, hrv_per_beat
 from addiction_index.features.spec import HEART_TEMPLATES, FeatureSpec
 
@@ -59,9 +60,19 @@ class HeartExtractor:
         s, RR in ms, float64, non-decreasing times; must include every beat not yet fed)."""
         spec = self.spec
         self._t_end[0] = t_end
-        hr, rmssd, n_beats = hrv_window(
+        # The live path skips hrv_window's O(n) input checks: beats come from the runner's ring,
+        # already checked at decoding (finite, > 0 ms, non-decreasing times).
+        rr_times, rr_ms = np.ascontiguousarray(rr_times), np.ascontiguousarray(rr_ms)
+        hr, rmssd, n_beats = _hrv_kernel(
             rr_times, rr_ms, self._t_end, spec.heart_window_s, spec.heart_min_s
         )
+        if rmssd[0] != rmssd[0]:
+            warnings.warn(
+                f"the heart window holds less than {spec.heart_min_s:g} s of beats: "
+                "hr_mean_bpm and hrv_rmssd_ms are NaN",
+                InsufficientDataWarning,
+                stacklevel=3,
+            )
         first = int(np.searchsorted(rr_times, self._fed_until, side="right"))
         stop = int(np.searchsorted(rr_times, t_end, side="right"))
         if stop > first:
