@@ -84,12 +84,15 @@ class HopFeatures:
         self._shape = (self.spec.eeg_window_samples, len(self.spec.channels))
         self._heart = HeartExtractor(self.spec)
 
-    def eeg(self, window: np.ndarray, end_index: int | None = None) -> dict[str, float]:
+    def eeg(
+        self, window: np.ndarray, end_index: int | None = None, extra_flags: int = 0
+    ) -> dict[str, float]:
         """EEG features of one window ``(n_samples, n_channels)`` float64 in µV, oldest first.
 
         ``end_index``: absolute index (in its stream) one past the window's last sample; windows
         of one stream given with their indices reuse each other's segment spectra. Without it
-        the window is computed on its own.
+        the window is computed on its own. ``extra_flags``: quality bits for every channel found
+        elsewhere (e.g. ``QualityFlag.MOTION`` from the accelerometer).
         """
         if not isinstance(window, np.ndarray) or window.dtype != np.float64:
             raise InputError("window", getattr(window, "dtype", type(window)), "float64 µV array")
@@ -99,7 +102,7 @@ class HopFeatures:
         if end_index is None:
             self._eeg.clear()
             end_index = window.shape[0]
-        row = self._eeg.row(window, end_index - window.shape[0], end_index)
+        row = self._eeg.row(window, end_index - window.shape[0], end_index, extra_flags)
         return dict(zip(self._eeg.names, row.tolist(), strict=True))
 
     def heart(self, rr_times: np.ndarray, rr_ms: np.ndarray, t_end: float) -> dict[str, float]:

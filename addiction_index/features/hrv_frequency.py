@@ -29,9 +29,6 @@ doi:10.1109/TAU.1967.1161901. Reference: NeuroKit2, doi:10.3758/s13428-020-01516
 from __future__ import annotations
 
 import numpy as np
-import scipy.integrate
-import scipy.interpolate
-import scipy.signal
 
 from addiction_index.errors import InputError
 from addiction_index.features.hrv_time import _check_rr, _too_short
@@ -55,6 +52,8 @@ HRV_FREQUENCY_KEYS = ("HRV_LF", "HRV_HF", "HRV_LFHF", "HRV_LFn", "HRV_HFn", "HRV
 
 def rr_resample(rr_ms: np.ndarray, rate_hz: float) -> np.ndarray:
     """RR intervals (ms) resampled at ``rate_hz`` (Hz) from the first to the last beat (step 1)."""
+    import scipy.interpolate  # batch path only: keeps the live path's start-up light
+
     t = np.cumsum(rr_ms / 1000.0)
     grid = np.arange(t[0], t[-1] + 1.0 / rate_hz, 1.0 / rate_hz)
     spline = scipy.interpolate.make_interp_spline(t, rr_ms, k=2, check_finite=False)
@@ -66,6 +65,8 @@ def rr_resample(rr_ms: np.ndarray, rate_hz: float) -> np.ndarray:
 
 def rr_psd(rr_ms: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD of the resampled RR series (step 2-3): frequencies (Hz) and density (ms²/Hz)."""
+    import scipy.signal
+
     x = rr_resample(rr_ms, rate_hz)
     x = x - np.mean(x)
     n = x.size
@@ -108,6 +109,8 @@ def hrv_frequency(rr_ms: np.ndarray, *, interpolation_rate: float = 4.0) -> dict
         raise InputError("interpolation_rate", interpolation_rate, "a rate >= 1 Hz")
     if _too_short(rr_ms, MIN_DURATION_S, "frequency-domain HRV"):
         return dict.fromkeys(HRV_FREQUENCY_KEYS, float("nan"))
+    import scipy.integrate
+
     freqs, power = rr_psd(rr_ms, float(interpolation_rate))
     bands = {}
     for name, mask in band_masks(freqs).items():

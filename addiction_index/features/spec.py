@@ -121,13 +121,43 @@ class LineNoise(_Strict):
     max_ratio: float = Field(gt=0)
 
 
+class Blink(_Strict):
+    """Eye-blink check (flag bit 16): ``frontal`` minus each ``reference`` channel, smoothed,
+    above ``threshold_uv`` on every derivation for ``min_duration_ms``; flags ``channels``."""
+
+    frontal: tuple[str, ...] = Field(min_length=1)
+    reference: tuple[str, ...] = ()
+    threshold_uv: float = Field(gt=0)
+    smooth_ms: float = Field(gt=0)
+    min_duration_ms: float = Field(gt=0)
+    channels: tuple[str, ...] = Field(min_length=1)
+
+
+class Motion(_Strict):
+    """Head-motion check (flag bit 32) from an accelerometer: vector SD above ``threshold_g``."""
+
+    threshold_g: float = Field(gt=0)
+
+
 class QualityThresholds(_Strict):
-    """Per-channel quality thresholds: µV for bits 1, 2 and 4; line noise for bit 8."""
+    """Per-channel quality thresholds: µV for bits 1, 2 and 4; line noise for bit 8; blink 16;
+    motion 32."""
 
     flat_std_uv: float = Field(gt=0)
     rail_abs_uv: float = Field(gt=0)
     peak_to_peak_uv: float = Field(gt=0)
     line_noise: LineNoise
+    blink: Blink
+    motion: Motion
+
+
+class DisplayFilter(_Strict):
+    """Causal filters for displayed traces and published filtered EEG (not for the features)."""
+
+    notch_hz: tuple[float, ...]
+    band_hz: tuple[float, float]
+    order: int = Field(ge=1, le=8)
+    notch_q: float = Field(gt=0)
 
 
 class Ratio(_Strict):
@@ -150,6 +180,7 @@ class EegSpec(_Strict):
     ratios: tuple[Ratio, ...]
     peak_alpha_hz: tuple[float, float]
     quality: QualityThresholds
+    display_filter: DisplayFilter
 
     @field_validator("channels")
     @classmethod
@@ -191,6 +222,10 @@ class EegSpec(_Strict):
             unknown = set(ratio.numerator + ratio.denominator) - set(names)
             if unknown:
                 raise ValueError(f"ratio {ratio.name} names unknown bands {sorted(unknown)}")
+        blink = self.quality.blink
+        unknown = set(blink.frontal + blink.reference + blink.channels) - set(self.channels)
+        if unknown or set(blink.frontal) & set(blink.reference):
+            raise ValueError(f"quality.blink: unknown or shared channels {sorted(unknown)}")
         peak_lo, peak_hi = self.peak_alpha_hz
         df = 1.0 / self.welch.segment_s
         if not lo <= peak_lo < peak_hi <= hi or (peak_hi - peak_lo) < 3 * df:

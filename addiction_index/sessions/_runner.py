@@ -23,8 +23,10 @@ import numpy as np
 
 from addiction_index.devices._source import Source, SourceState
 from addiction_index.errors import DeviceError, InputError
+from addiction_index.features.artifacts import motion_level
 from addiction_index.features.extract import HopFeatures
 from addiction_index.features.hrv import InsufficientDataWarning
+from addiction_index.features.quality import QualityFlag
 from addiction_index.features.spec import FeatureSpec
 from addiction_index.models._craving import CravingEstimate, LiveCraving
 from addiction_index.models._definition import ModelDefinition
@@ -127,6 +129,15 @@ class SessionRunner:
         self.eeg = next((s for s in streams if s.kind is StreamKind.EEG), None)
         self.hr = next((s for s in streams if s.kind is StreamKind.HR), None)
         self.rr = next((s for s in streams if s.kind is StreamKind.RR), None)
+        # The headband's own accelerometer (Muse) flags head motion in the EEG windows.
+        self.acc = next(
+            (
+                s
+                for s in streams
+                if s.kind is StreamKind.ACC and self.eeg is not None and s.device == self.eeg.device
+            ),
+            None,
+        )
         if self.eeg is not None and tuple(self.eeg.channels) != tuple(spec.channels):
             raise InputError("EEG channels", self.eeg.channels, f"the spec's {spec.channels}")
         self.rings: dict[str, RingBuffer] = {}
@@ -363,6 +374,18 @@ class SessionRunner:
         span = times[-1] - times[0]
         return times[-1] >= t - 2 * period and span <= (times.size - 1) * period * 1.01 + period
 
+    def _motion_bits(self, t: float) -> int:
+        """MOTION (32) when the headband's accelerometer moved during the EEG window ending at t."""
+        if self.acc is None:
+            return 0
+        ring = self.rings[self.acc.name]
+        n = round(self.spec.eeg_window_s * self.acc.nominal_rate)
+        if n < 2 or ring.rows_until(t) < n:
+            return 0
+        samples = ring.window_until(t, n)[0]
+        level = motion_level(np.ascontiguousarray(samples[:, :3].T[None]))[0]
+        return int(QualityFlag.MOTION) if level > self.spec.quality.motion.threshold_g else 0
+
     def _hops(self, times: list[float]) -> list[HopRecord]:
         return [self._hop(t) for t in times]
 
@@ -375,7 +398,7 @@ class SessionRunner:
                 times = ring.window_until(t, n, out=self._window, times_out=self._window_times)[1]
                 if self._window_complete(times, t):
                     end = ring.index_until(t)  # windows of one stream share segment spectra
-                    features.update(self._features.eeg(self._window, end))
+                    features.update(self._features.eeg(self._window, end, self._motion_bits(t)))
         if self.rr is not None:
             rr_times, rr = self.rings[self.rr.name].since(t - self.spec.heart_window_s)
             with warnings.catch_warnings():

@@ -92,3 +92,38 @@ def test_band_ratios_follow_their_definition(pink) -> None:
         assert row[f"eeg_ratio_alpha_theta_beta_{ch}"] == pytest.approx(
             (alpha + theta) / beta, rel=1e-15
         )
+
+
+def test_blink_bit_on_real_muse_blinks(shared_file) -> None:
+    """Blinks hand-verified in the N170 file (TP9/TP10 about -400 µV, reference at Fpz)."""
+    signal = np.loadtxt(shared_file(*N170), delimiter=",", skiprows=1, usecols=(1, 2, 3, 4))
+    ends = eeg_hop_ends(signal.shape[0])
+    table = eeg_features_batch(np.ascontiguousarray(signal), ends)
+    blink = (table["eeg_quality_AF7"].astype(int) & QualityFlag.BLINK) > 0
+    start, stop = (ends - N) / SPEC.fs, ends / SPEC.fs
+    blinks_s = (55.23, 83.00, 119.16)
+    for t in blinks_s:  # every window holding the whole blink (0.1 s before to 0.4 s after)
+        holds = (start <= t - 0.1) & (stop >= t + 0.4)
+        assert holds.any() and blink[holds].all(), t
+    near = np.zeros(ends.size, dtype=bool)
+    for t in blinks_s:
+        near |= (start <= t + 0.9) & (stop >= t - 0.6)
+    quiet = ~near
+    print(f"blink flags: {int(blink.sum())} hops; on quiet hops: {int(blink[quiet].sum())}")
+    assert quiet.sum() > 300 and not blink[quiet].any()
+    assert np.all(table["eeg_usable"][blink] == 0.0)  # a blink makes the hop unusable
+
+
+def test_blink_bit_fires_on_a_synthetic_blink_in_the_reference(pink) -> None:
+    rng = np.random.default_rng(SEED)
+    window = noisy_window(pink, rng)
+    assert HopFeatures().eeg(window)["eeg_quality_TP9"] == 0
+    shape = 400.0 * np.sin(np.pi * np.clip((T - 1.0) / 0.3, 0, 1)) ** 2  # 300 ms, -400 µV
+    window[:, 0] -= shape  # in the Fpz reference: TP9 and TP10 see it, AF7/AF8 barely
+    window[:, 3] -= shape
+    window[:, 1:3] += 0.1 * shape[:, None]  # frontal sites move slightly positive (real data)
+    row = HopFeatures().eeg(window)
+    assert all(int(row[f"eeg_quality_{ch}"]) & QualityFlag.BLINK for ch in SPEC.channels)
+    one_sided = noisy_window(pink, rng)
+    one_sided[:, 0] -= shape  # a pop on one mastoid only: not a blink
+    assert int(HopFeatures().eeg(one_sided)["eeg_quality_AF7"]) & QualityFlag.BLINK == 0
