@@ -67,7 +67,7 @@ def per_hop(window_s: float, target: float, quick: bool) -> list[Ratio]:
     number = 500 if quick else 2000
     ours_s = median_s(ours, number=number, repeat=5 if quick else 9)
     ref_s = median_s(lambda: scipy_bandpower(window, spec), number=number // 20, repeat=5)
-    hops = np.arange(256) * hop
+    hops = np.arange(min(256, (signal.shape[0] - n) // hop)) * hop
     segments = np.ascontiguousarray(
         np.stack([signal[h + n - spec.nperseg : h + n].T for h in hops])
     )  # the one new segment per channel of 256 consecutive hops

@@ -12,8 +12,6 @@ synthetic series. Run: ``python benchmarks/bench_hrv.py [--quick] [--json]``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import warnings
 from itertools import cycle
@@ -22,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import Ratio, median_s
+from _timing import Ratio, cli_main, median_s, shared_data
 
 from addiction_index.features.hrv_frequency import hrv_frequency
 from addiction_index.features.hrv_stream import HrvStream
@@ -31,7 +29,7 @@ from addiction_index.features.hrv_time import hrv_time
 N_BEATS = 300
 NK_FREQ = "; NeuroKit2 computes 10 (ULF, VLF, LF, HF, VHF, TP, LFHF, LFn, HFn, LnHF)"
 SEED = 20240511
-REST = Path(__file__).resolve().parents[2] / "shared/data/rr_intervals_hrv_sampledata/rest_rri.txt"
+REST = shared_data() / "rr_intervals_hrv_sampledata" / "rest_rri.txt"
 
 
 def _rr() -> tuple[np.ndarray, str]:
@@ -93,34 +91,5 @@ def run(quick: bool = False) -> list[Ratio]:
     ]  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke run)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    args = parser.parse_args()
-    results = run(quick=args.quick)
-    if args.json:
-        print(json.dumps([r.as_dict() for r in results], indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Streaming HRV per beat, window of {N_BEATS} RR intervals")
-    for col in ("comparison", "ours", "reference", "ratio", "target", "met"):
-        table.add_column(col, justify="right")
-    for r in results:
-        table.add_row(
-            r.name,
-            f"{r.ours_s * 1e6:.1f} µs",
-            f"{r.reference_s * 1e6:.1f} µs ({r.reference})",
-            f"{r.ratio:,.0f}x",
-            "-" if r.target is None else f"{r.target:,.0f}x",
-            "-" if r.met is None else ("yes" if r.met else "NO"),
-        )
-    Console().print(table)
-    for r in results:
-        Console().print(f"[dim]{r.name}: {r.notes}[/dim]")
-
-
 if __name__ == "__main__":
-    main()
+    cli_main(run, f"Streaming HRV per beat, window of {N_BEATS} RR intervals")

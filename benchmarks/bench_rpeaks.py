@@ -10,8 +10,6 @@ the last 10 s (the least a batch detector needs to see beats in context), vs our
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import Ratio, median_s
+from _timing import Ratio, cli_main, median_s, shared_data
 
 from addiction_index.features.ecg_peaks import EcgPeakStream, ecg_peaks
 from addiction_index.features.ppg_peaks import PpgPeakStream, ppg_peaks
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = shared_data()
 BUFFER_S = 10
 
 
@@ -131,33 +129,5 @@ def run(quick: bool = False) -> list[Ratio]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    ratios = run(quick=args.quick)
-    if args.json:
-        print(json.dumps([r.as_dict() for r in ratios], indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="R/PPG peaks: ours vs NeuroKit2")
-    for col in ("name", "ours ms", "ref ms", "ratio", "target", "met", "ours ms/min"):
-        table.add_column(col)
-    for r in ratios:
-        table.add_row(
-            r.name,
-            f"{r.ours_s * 1e3:.3f}",
-            f"{r.reference_s * 1e3:.3f}",
-            f"{r.ratio:.1f}",
-            str(r.target),
-            str(r.met),
-            f"{r.extra['ours_s_per_min'] * 1e3:.3f}",
-        )
-    Console().print(table)
-
-
 if __name__ == "__main__":
-    main()
+    cli_main(run, "R/PPG peaks: ours vs NeuroKit2")
