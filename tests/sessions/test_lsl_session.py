@@ -185,7 +185,10 @@ def test_a_session_fed_through_lsl_matches_the_session_it_replays(tmp_path: Path
     names = sorted(recorded.hops[-1].features)
     a = np.array([[h.features.get(k, math.nan) for k in names] for h in recorded.hops])
     b = np.array([[h.features.get(k, math.nan) for k in names] for h in replayed.hops])
-    np.testing.assert_allclose(b, a, rtol=0.05, atol=1e-9, equal_nan=True)
+    same = np.all(np.isclose(b, a, rtol=1e-9, atol=1e-12, equal_nan=True), axis=1)
+    # A one-sample shift can move a blink across a window edge (large changes), so count hops:
+    # all but a few must be identical to rounding.
+    assert same.mean() >= 0.95, f"{(~same).sum()} of {same.size} hops differ"
     assert outcome.index.status == reference.index.status
     if reference.index.value is not None:
         assert abs(outcome.index.value - reference.index.value) < 2.0
