@@ -24,6 +24,7 @@ import pylsl
 from addiction_index import __version__
 from addiction_index.devices._lsl import host_clock_offset
 from addiction_index.errors import DeviceError, InputError
+from addiction_index.features.filters import StreamingFilter, design_eeg_filters
 from addiction_index.features.spec import FeatureSpec, load_feature_spec
 from addiction_index.sessions._runner import HopRecord
 from addiction_index.signals.streams import Chunk, Marker, StreamInfo, StreamKind
@@ -69,7 +70,10 @@ class LslPublisher:
     - ``<prefix>-craving`` (type ``Craving``, 1 / hop s): ``craving`` (0-100, NaN before the
       baseline is scored) and ``confidence`` (0-1);
     - ``<prefix>-markers`` (type ``Markers``, irregular, string): ``label`` and ``info``, the
-      JSON object ``{"block", "value", "meta"}``.
+      JSON object ``{"block", "value", "meta"}``;
+    - ``<stream>-filtered`` for each EEG stream: the same samples and timestamps through the
+      spec's causal display filters (band-pass and mains notch, ``eeg.display_filter``), state
+      carried from chunk to chunk, for viewers that want clean traces.
 
     ``on_*`` are called on the session's loop and only push (liblsl sends from its own threads);
     creating an outlet, once per stream, takes a few milliseconds. :meth:`flush` does nothing
@@ -96,6 +100,7 @@ class LslPublisher:
         self.craving_name = f"{prefix}-craving"
         self.markers_name = f"{prefix}-markers"
         self._outlets: dict[str, pylsl.StreamOutlet] = {}
+        self._filters: dict[str, StreamingFilter] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._host = socket.gethostname()
@@ -109,6 +114,9 @@ class LslPublisher:
         """
         for s in streams:
             self._push(s.name, functools.partial(self._raw_info, s), None)
+            if s.kind is StreamKind.EEG and s.nominal_rate > 0:
+                name = f"{s.name}-filtered"
+                self._push(name, functools.partial(self._raw_info, s, name), None)
         self._push(self.features_name, self._features_info, None)
         self._push(self.craving_name, self._craving_info, None)
         self._push(self.markers_name, self._markers_info, None)
@@ -123,6 +131,23 @@ class LslPublisher:
         self._push(
             s.name, functools.partial(self._raw_info, s), lambda o: o.push_chunk(samples, times)
         )
+        if s.kind is StreamKind.EEG and s.nominal_rate > 0:
+            filtered = np.array(self._filter(s).process(samples))
+            self._push(
+                f"{s.name}-filtered",
+                functools.partial(self._raw_info, s, f"{s.name}-filtered"),
+                lambda o: o.push_chunk(filtered, times),
+            )
+
+    def _filter(self, s: StreamInfo) -> StreamingFilter:
+        """The stream's display filter, created on its first chunk (state kept per stream)."""
+        flt = self._filters.get(s.name)
+        if flt is None:
+            d = self.spec.content.eeg.display_filter
+            notch = [f for f in d.notch_hz if f < s.nominal_rate / 2]
+            sos = design_eeg_filters(s.nominal_rate, notch, d.band_hz, d.order, d.notch_q)
+            flt = self._filters[s.name] = StreamingFilter(sos, s.n_channels)
+        return flt
 
     def on_hop(self, hop: HopRecord) -> None:
         """Push the hop's features and its craving score, both at the hop's time."""
@@ -214,8 +239,9 @@ class LslPublisher:
         acquisition.append_child_value("version", __version__)
         return info
 
-    def _raw_info(self, s: StreamInfo) -> pylsl.StreamInfo:
-        info = self._info(s.name, _LSL_TYPES[s.kind], s.nominal_rate, s.channels, s.units)
+    def _raw_info(self, s: StreamInfo, name: str | None = None) -> pylsl.StreamInfo:
+        outlet = name if name is not None else s.name
+        info = self._info(outlet, _LSL_TYPES[s.kind], s.nominal_rate, s.channels, s.units)
         info.desc().child("acquisition").append_child_value("device", s.device)
         return info
 

@@ -124,7 +124,7 @@ def test_callable_from_njit_with_packed_tables(n: int) -> None:
     o_tw = n
     o_post = o_tw + t.tw.size
     itab = np.concatenate([[n, 0, 6, o_tw, o_post, o_post + t.post.size], t.bitrev])
-    x = _signal("white", 2 * n, 4, 1)
+    x = _signal("white", 2 * n + 8, 4, 1)
     out = np.zeros((4, t.n_bins))
     _from_packed(x, 5, ftab, itab.astype(np.int64), out, np.zeros(n))
     _check(out, _reference(x[5 : 5 + n], t.hann))

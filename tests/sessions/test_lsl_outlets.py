@@ -78,7 +78,7 @@ def test_published_chunks_hops_and_markers_read_back_exactly() -> None:
     publisher.open([eeg, rr])
     names = [eeg.name, rr.name, publisher.features_name]
     names += [publisher.craving_name, publisher.markers_name]
-    assert sorted(publisher.published) == sorted(names)
+    assert sorted(publisher.published) == sorted([*names, f"{eeg.name}-filtered"])
     with ThreadPoolExecutor(len(names)) as pool:  # clock sync takes ~0.6 s per inlet
         inlets = dict(zip(names, pool.map(_inlet, map(publisher.source_id, names)), strict=True))
 
@@ -192,3 +192,29 @@ def test_lsl_source_reads_what_the_publisher_sends() -> None:
         marker.meta,
     )
     assert abs(got.timestamp - t0) < 1e-3
+
+
+def test_filtered_eeg_outlet_carries_the_causal_display_filter() -> None:
+    from addiction_index.features.filters import design_eeg_filters, filter_recording
+
+    tag = uuid.uuid4().hex[:12]
+    eeg, _ = _streams(tag)
+    publisher = LslPublisher(f"test-{tag}")
+    publisher.open([eeg])
+    name = f"{eeg.name}-filtered"
+    assert name in publisher.published
+    inlet = _inlet(publisher.source_id(name))
+    rng = np.random.default_rng(12)
+    n = 3 * 256
+    t = time.monotonic() + np.arange(n) / FS
+    x = rng.normal(0.0, 25.0, size=(n, 4)) + 40.0 * np.sin(2 * np.pi * 50.0 * t)[:, None]
+    for k in range(0, n, 12):  # Muse-sized packets: the filter state carries across them
+        publisher.on_chunk(Chunk(eeg, t[k : k + 12], x[k : k + 12]))
+    got, stamps = _read(inlet, n)
+    publisher.close()
+    d = load_feature_spec().content.eeg.display_filter
+    expected = filter_recording(
+        design_eeg_filters(FS, d.notch_hz, d.band_hz, d.order, d.notch_q), x
+    )
+    assert len(got) == n and np.abs(stamps - t).max() < 1e-3
+    np.testing.assert_allclose(np.array(got), expected, rtol=0, atol=1e-9)
