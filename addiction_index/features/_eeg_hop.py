@@ -37,8 +37,11 @@ I_N, I_NSEG, I_STEP, I_WIN, I_NCH, I_NBINS, I_BLOCK, I_NBANDS, I_NRATIOS = range
 I_NREG, I_REGW, I_NMAINS, I_NFRONT, I_SLOTS, I_QSLOTS = range(9, 15)
 I_BITREV, I_BANDS, I_TOTAL, I_PEAK, I_LINE, I_REGIONS, I_FRONTAL, I_ASYM = range(15, 23)
 I_HANN, I_TW, I_POST, I_DFT, I_SCALE, I_RATIO = range(23, 29)
-I_BLINK_POS, I_BLINK_NEG, I_BLINK_NPAIRS, I_BLINK_SMOOTH, I_BLINK_MIN, I_BLINK_FLAGS = range(29, 35)
-I_HEADER = 35
+I_BLINK_FRONT, I_BLINK_REF, I_BLINK_NFRONT, I_BLINK_SMOOTH, I_BLINK_MIN, I_BLINK_FLAGS = range(
+    29, 35
+)
+I_BLINK_NREF = 35
+I_HEADER = 36
 # ftab header: scalars.
 F_DF, F_FLAT, F_RAIL, F_PTP, F_LINE_MAX, F_BLINK = range(6)
 F_HEADER = 6
@@ -57,10 +60,8 @@ class HopTables:
         blink, channel = q.blink, {name: i for i, name in enumerate(spec.channels)}
         scalars = [plan.df, q.flat_std_uv, q.rail_abs_uv, q.peak_to_peak_uv,
                    layout.line_max_ratio, blink.threshold_uv]  # fmt: skip
-        front = [channel[c] for c in blink.frontal]
-        refs = [channel[c] for c in blink.reference] or [-1]
-        pos = np.repeat(front, len(refs))
-        neg = np.tile(refs, len(front))
+        front = np.array([channel[c] for c in blink.frontal], dtype=np.int64)
+        refs = np.array([channel[c] for c in blink.reference], dtype=np.int64)
         blink_mask = np.zeros(n_ch, dtype=np.int64)
         blink_mask[[channel[c] for c in blink.channels]] = 1
         floats: list[np.ndarray] = [np.array(scalars)]
@@ -73,8 +74,8 @@ class HopTables:
         for index, values in [
             (I_BITREV, t.bitrev), (I_BANDS, plan.band_bins), (I_TOTAL, plan.total_bins),
             (I_PEAK, layout.peak_bins), (I_LINE, layout.line_bins), (I_REGIONS, layout.regions),
-            (I_FRONTAL, layout.frontal), (I_ASYM, layout.asymmetry), (I_BLINK_POS, pos),
-            (I_BLINK_NEG, neg), (I_BLINK_FLAGS, blink_mask),
+            (I_FRONTAL, layout.frontal), (I_ASYM, layout.asymmetry), (I_BLINK_FRONT, front),
+            (I_BLINK_REF, refs), (I_BLINK_FLAGS, blink_mask),
         ]:  # fmt: skip
             put(ints, I_HEADER, index, values.astype(np.int64))
         for index, values in [
@@ -94,7 +95,7 @@ class HopTables:
                  slots, qslots]  # fmt: skip
         offsets[: len(sizes)] = sizes
         fs = spec.fs
-        offsets[I_BLINK_NPAIRS] = pos.size
+        offsets[I_BLINK_NFRONT], offsets[I_BLINK_NREF] = front.size, refs.size
         offsets[I_BLINK_SMOOTH] = max(1, round(blink.smooth_ms * fs / 1000.0))
         offsets[I_BLINK_MIN] = max(1, round(blink.min_duration_ms * fs / 1000.0))
         self.itab = np.concatenate([offsets, *ints])
@@ -102,7 +103,8 @@ class HopTables:
         n_bins = plan.freqs.size
         self.cache = np.zeros(slots * n_ch * n_bins + qslots * n_ch * N_STATS)
         self.keys = np.full(slots + qslots, -1, dtype=np.int64)
-        self.work = np.zeros(t.n + n_ch * n_bins + 2 * n_win)  # zr, zi, psd, blink scratch
+        blink_scratch = 4 * n_win
+        self.work = np.zeros(t.n + n_ch * n_bins + blink_scratch)  # zr, zi, psd, blink scratch
 
     def clear(self) -> None:
         """Forget every cached segment and block (a new stream)."""
@@ -164,14 +166,13 @@ def _blocked_flags(x, x_offset, end, itab, ftab, qcache, qkeys, flags):
 @jit
 def _blink_bits(x, start, n, ftab, itab, scratch, flags):
     """Set BLINK (16) on the spec's blink channels when the window holds an eye blink."""
-    n_pairs = itab[I_BLINK_NPAIRS]
-    pos = itab[itab[I_BLINK_POS] : itab[I_BLINK_POS] + n_pairs]
-    neg = itab[itab[I_BLINK_NEG] : itab[I_BLINK_NEG] + n_pairs]
+    frontal = itab[itab[I_BLINK_FRONT] : itab[I_BLINK_FRONT] + itab[I_BLINK_NFRONT]]
+    reference = itab[itab[I_BLINK_REF] : itab[I_BLINK_REF] + itab[I_BLINK_NREF]]
     smooth, min_len = itab[I_BLINK_SMOOTH], itab[I_BLINK_MIN]
     if n - smooth + 1 < min_len:
         return
-    blinks = window_blinks(x, start, n, pos, neg, smooth, ftab[F_BLINK], min_len,
-                           scratch[:n], scratch[n : 2 * n])  # fmt: skip
+    blinks = window_blinks(x, start, n, frontal, reference, smooth, ftab[F_BLINK], min_len,
+                           scratch)  # fmt: skip
     if blinks > 0:
         mask = itab[itab[I_BLINK_FLAGS] : itab[I_BLINK_FLAGS] + flags.shape[0]]
         for c in range(flags.shape[0]):

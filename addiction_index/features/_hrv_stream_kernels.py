@@ -15,6 +15,9 @@ from addiction_index.features._jit import jit
 I_COUNT, I_POS, I_HELD, I_NN50, I_SINCE = 0, 1, 2, 3, 4
 # fstate slots
 F_ANCHOR, F_S1, F_S2, F_SD2, F_SUM = 0, 1, 2, 3, 4
+# unsigned loop indices: no negative-index wraparound test, so LLVM vectorises offset loops
+_U = np.uint64
+_LONG_SPAN = 32  # FFT spans from which the butterflies run along contiguous k
 
 
 # ---------------------------------------------------------------- time domain (running sums)
@@ -189,22 +192,35 @@ def _fft_dif(zr, zi, n_fft, twr, twi):
     """Forward radix-2 DIF FFT, natural order in, bit-reversed order out (``n_fft`` = 2^p).
 
     ``twr[h-1+k] + i twi[h-1+k] = e^{-iπk/h}`` for the stage whose butterflies span ``h``; the
-    inner loop runs over contiguous ``k`` (vectorises); spans 2 and 1 are written out.
+    inner loop runs over contiguous ``k`` with unsigned indices (no wraparound test: LLVM
+    vectorises it); spans 2 and 1 are written out.
     """
     half = n_fft >> 1
     while half > 2:
         wr, wi = twr[half - 1 : 2 * half - 1], twi[half - 1 : 2 * half - 1]
-        for base in range(0, n_fft, 2 * half):
-            # views of the two halves: lets LLVM vectorise the butterflies
-            ar, ai = zr[base : base + half], zi[base : base + half]
-            cr, ci = zr[base + half : base + 2 * half], zi[base + half : base + 2 * half]
-            for k in range(half):
-                ur, ui, vr, vi = ar[k], ai[k], cr[k], ci[k]
-                ar[k] = ur + vr
-                ai[k] = ui + vi
-                dr, di = ur - vr, ui - vi
-                cr[k] = dr * wr[k] - di * wi[k]
-                ci[k] = dr * wi[k] + di * wr[k]
+        uh = _U(half)
+        if half >= _LONG_SPAN:
+            for base in range(0, n_fft, 2 * half):
+                o0 = _U(base)
+                o1 = o0 + uh
+                for k in range(uh):
+                    ur, ui, vr, vi = zr[o0 + k], zi[o0 + k], zr[o1 + k], zi[o1 + k]
+                    zr[o0 + k] = ur + vr
+                    zi[o0 + k] = ui + vi
+                    dr, di = ur - vr, ui - vi
+                    zr[o1 + k] = dr * wr[k] - di * wi[k]
+                    zi[o1 + k] = dr * wi[k] + di * wr[k]
+        else:  # short spans: one twiddle per pass over the blocks (strided)
+            for k in range(uh):
+                c, s = wr[k], wi[k]
+                for o0 in range(k, _U(n_fft), 2 * uh):
+                    o1 = o0 + uh
+                    ur, ui, vr, vi = zr[o0], zi[o0], zr[o1], zi[o1]
+                    zr[o0] = ur + vr
+                    zi[o0] = ui + vi
+                    dr, di = ur - vr, ui - vi
+                    zr[o1] = dr * c - di * s
+                    zi[o1] = dr * s + di * c
         half >>= 1
     for base in range(0, n_fft, 4):  # span 2: twiddles 1, -i
         r0, i0, r1, i1 = zr[base], zi[base], zr[base + 1], zi[base + 1]
@@ -230,17 +246,33 @@ def _ifft_dit(zr, zi, n_fft, twr, twi):
     half = 4
     while half < n_fft:
         wr, wi = twr[half - 1 : 2 * half - 1], twi[half - 1 : 2 * half - 1]
-        for base in range(0, n_fft, 2 * half):
-            ar, ai = zr[base : base + half], zi[base : base + half]
-            cr, ci = zr[base + half : base + 2 * half], zi[base + half : base + 2 * half]
-            for k in range(half):  # twiddle conj(w)
-                tr = cr[k] * wr[k] + ci[k] * wi[k]
-                ti = ci[k] * wr[k] - cr[k] * wi[k]
-                ur, ui = ar[k], ai[k]
-                cr[k] = ur - tr
-                ci[k] = ui - ti
-                ar[k] = ur + tr
-                ai[k] = ui + ti
+        uh = _U(half)
+        if half >= _LONG_SPAN:
+            for base in range(0, n_fft, 2 * half):
+                o0 = _U(base)
+                o1 = o0 + uh
+                for k in range(uh):  # twiddle conj(w)
+                    cr, ci = zr[o1 + k], zi[o1 + k]
+                    tr = cr * wr[k] + ci * wi[k]
+                    ti = ci * wr[k] - cr * wi[k]
+                    ur, ui = zr[o0 + k], zi[o0 + k]
+                    zr[o1 + k] = ur - tr
+                    zi[o1 + k] = ui - ti
+                    zr[o0 + k] = ur + tr
+                    zi[o0 + k] = ui + ti
+        else:
+            for k in range(uh):
+                c, s = wr[k], wi[k]
+                for o0 in range(k, _U(n_fft), 2 * uh):
+                    o1 = o0 + uh
+                    cr, ci = zr[o1], zi[o1]
+                    tr = cr * c + ci * s
+                    ti = ci * c - cr * s
+                    ur, ui = zr[o0], zi[o0]
+                    zr[o1] = ur - tr
+                    zi[o1] = ui - ti
+                    zr[o0] = ur + tr
+                    zi[o0] = ui + ti
         half <<= 1
 
 

@@ -63,37 +63,67 @@ MOTION_THRESHOLD_G = 0.03
 
 
 @jit
-def window_blinks(x, start, n, pos, neg, smooth_len, threshold, min_len, s, above):
+def _smoothed_pair(x, start, n, a, b, smooth_len, sa, sb):
+    """Running ``smooth_len``-sample means ("valid" part) of channels ``a`` and ``b`` into
+    ``sa``/``sb`` and their window means. Two running sums advance together: independent
+    dependency chains, so the CPU overlaps them (``b < 0``: channel ``a`` only)."""
+    n_valid = n - smooth_len + 1
+    inv = 1.0 / smooth_len
+    ta, tb = 0.0, 0.0
+    for j in range(smooth_len):
+        ta += x[start + j, a]
+        if b >= 0:
+            tb += x[start + j, b]
+    sa[0], sb[0] = ta * inv, tb * inv
+    ma, mb = sa[0], sb[0]
+    for i in range(1, n_valid):
+        new, old = start + i + smooth_len - 1, start + i - 1
+        ta += x[new, a] - x[old, a]
+        sa[i] = ta * inv
+        ma += sa[i]
+        if b >= 0:
+            tb += x[new, b] - x[old, b]
+            sb[i] = tb * inv
+            mb += sb[i]
+    return ma / n_valid, mb / n_valid
+
+
+@jit
+def _fold(x, start, n, channels, smooth_len, s1, s2, acc, lowest):
+    """min (``lowest``) or max over ``channels`` of (smoothed - window mean), into ``acc``."""
+    n_valid = n - smooth_len + 1
+    for p in range(0, channels.shape[0], 2):
+        b = channels[p + 1] if p + 1 < channels.shape[0] else -1
+        ma, mb = _smoothed_pair(x, start, n, channels[p], b, smooth_len, s1, s2)
+        for i in range(n_valid):
+            va = s1[i] - ma
+            acc[i] = min(acc[i], va) if lowest else max(acc[i], va)
+            if b >= 0:
+                vb = s2[i] - mb
+                acc[i] = min(acc[i], vb) if lowest else max(acc[i], vb)
+
+
+@jit
+def window_blinks(x, start, n, frontal, reference, smooth_len, threshold, min_len, scratch):
     """Blink runs in rows ``start .. start + n`` of ``x`` (n_samples, n_channels) µV.
 
-    Derivation ``p`` is ``x[:, pos[p]] - x[:, neg[p]]`` (``neg[p] < 0``: the channel as
-    recorded), smoothed by a running ``smooth_len``-sample mean ("valid" part), minus its mean
-    over the window. ``s`` and ``above`` are scratch arrays of at least ``n - smooth_len + 1``
-    (no allocation: the live path calls this once per hop).
+    A sample is in a blink when every derivation frontal - reference, smoothed and minus its
+    window mean, exceeds ``threshold``: min over frontal channels of (smoothed - mean) minus max
+    over reference channels of (smoothed - mean) > threshold (the same test, with one running
+    mean per channel instead of one per derivation). ``scratch``: >= 4 n floats (no
+    allocation: the live path calls this once per hop).
     """
     n_valid = n - smooth_len + 1
+    s1, s2 = scratch[:n_valid], scratch[n_valid : 2 * n_valid]
+    low, high = scratch[2 * n_valid : 3 * n_valid], scratch[3 * n_valid : 4 * n_valid]
     for i in range(n_valid):
-        above[i] = 1.0
-    for p in range(pos.shape[0]):
-        a, b = pos[p], neg[p]
-        total = 0.0
-        for j in range(smooth_len):
-            total += x[start + j, a] - (x[start + j, b] if b >= 0 else 0.0)
-        s[0] = total / smooth_len
-        acc = s[0]
-        for i in range(1, n_valid):
-            new, old = start + i + smooth_len - 1, start + i - 1
-            total += x[new, a] - (x[new, b] if b >= 0 else 0.0)
-            total -= x[old, a] - (x[old, b] if b >= 0 else 0.0)
-            s[i] = total / smooth_len
-            acc += s[i]
-        base = acc / n_valid
-        for i in range(n_valid):
-            if not s[i] - base > threshold:
-                above[i] = 0.0
+        low[i] = np.inf
+        high[i] = 0.0 if reference.shape[0] == 0 else -np.inf
+    _fold(x, start, n, frontal, smooth_len, s1, s2, low, True)
+    _fold(x, start, n, reference, smooth_len, s1, s2, high, False)
     count, run = 0, 0
     for i in range(n_valid):
-        if above[i] > 0.0:
+        if low[i] - high[i] > threshold:
             run += 1
             if run == min_len:
                 count += 1
@@ -103,15 +133,14 @@ def window_blinks(x, start, n, pos, neg, smooth_len, threshold, min_len, s, abov
 
 
 @jit
-def _blink_counts(windows, pos, neg, smooth_len, threshold, min_len):
+def _blink_counts(windows, frontal, reference, smooth_len, threshold, min_len):
     """Blink runs per window: (n_win, n_samp, n_ch) -> (n_win,) int64 (see module docstring)."""
     n_win, n_samp = windows.shape[0], windows.shape[1]
     counts = np.zeros(n_win, dtype=np.int64)
-    s = np.empty(n_samp, dtype=np.float64)
-    above = np.empty(n_samp, dtype=np.float64)
+    scratch = np.empty(4 * n_samp, dtype=np.float64)
     for w in range(n_win):
         counts[w] = window_blinks(
-            windows[w], 0, n_samp, pos, neg, smooth_len, threshold, min_len, s, above
+            windows[w], 0, n_samp, frontal, reference, smooth_len, threshold, min_len, scratch
         )
     return counts
 
@@ -193,12 +222,11 @@ def blink_counts(
         raise InputError("threshold_uv", threshold_uv, "a deflection > 0 µV")
     front = _check_indices("frontal", frontal, n_channels)
     if reference is None:
-        pos, neg = front, np.full(front.size, -1, dtype=np.int64)
+        ref = np.zeros(0, dtype=np.int64)
     else:
         ref = _check_indices("reference", reference, n_channels)
         if np.intersect1d(front, ref).size:
             raise InputError("reference", reference, "channels other than the frontal ones")
-        pos, neg = np.repeat(front, ref.size), np.tile(ref, front.size)
     smooth_len = _samples("smooth_ms", smooth_ms, fs)
     min_len = _samples("min_duration_ms", min_duration_ms, fs)
     if n_samples - smooth_len + 1 < min_len:
@@ -206,8 +234,8 @@ def blink_counts(
         raise InputError("windows.shape", windows.shape, f"n_samples >= {need} at fs={fs:g} Hz")
     return _blink_counts(
         np.ascontiguousarray(windows.transpose(0, 2, 1)),
-        np.ascontiguousarray(pos),
-        np.ascontiguousarray(neg),
+        np.ascontiguousarray(front),
+        np.ascontiguousarray(ref),
         smooth_len,
         float(threshold_uv),
         min_len,
