@@ -106,42 +106,40 @@ def _push_many(rrs, ring, n_beats, fstate, istate, min_s, out_time):
 
 # ---------------------------------------------------------------- quadratic interpolating spline
 @jit
-def _basis(knots, s, x, out):
-    """The three quadratic B-splines ``B_{s-2}, B_{s-1}, B_s`` at ``x`` in span ``s`` (de Boor)."""
-    l1 = x - knots[s]
-    l2 = x - knots[s - 1]
-    r1 = knots[s + 1] - x
-    r2 = knots[s + 2] - x
-    temp = 1.0 / (r1 + l1)
-    n0 = r1 * temp
-    n1 = l1 * temp
-    temp = n0 / (r1 + l2)
-    out[0] = r1 * temp
-    saved = l2 * temp
-    temp = n1 / (r2 + l1)
-    out[1] = saved + r2 * temp
-    out[2] = l1 * temp
-
-
-@jit
-def _spline_fit(t, y, n, knots, coef, cp, b):
+def _spline_fit(t, y, n, knots, coef, cp, b0, b1, b2):
     """Coefficients of scipy's ``make_interp_spline(t, y, k=2)`` (Greville-like knots).
 
     Knots: ``t0`` x3, midpoints ``(t_i + t_{i+1}) / 2`` for ``i = 1 .. n-3``, ``t_{n-1}`` x3.
     The collocation matrix is tridiagonal and totally positive: Thomas algorithm, no pivoting.
+    Row ``i`` holds ``B_{i-1}, B_i, B_{i+1}`` at ``t_i`` (de Boor, span ``i + 1``), computed first
+    in a separate loop (independent rows: vectorised) into ``b0, b1, b2``.
     """
     knots[0] = knots[1] = knots[2] = t[0]
     for i in range(1, n - 2):
         knots[i + 2] = (t[i + 1] + t[i]) / 2.0
     knots[n] = knots[n + 1] = knots[n + 2] = t[n - 1]
+    for i in range(1, n - 1):
+        x = t[i]
+        l1 = x - knots[i + 1]
+        l2 = x - knots[i]
+        r1 = knots[i + 2] - x
+        r2 = knots[i + 3] - x
+        temp = 1.0 / (r1 + l1)
+        n0 = r1 * temp
+        n1 = l1 * temp
+        temp = n0 / (r1 + l2)
+        b0[i] = r1 * temp
+        saved = l2 * temp
+        temp = n1 / (r2 + l1)
+        b1[i] = saved + r2 * temp
+        b2[i] = l1 * temp
     # row 0: c0 = y0; rows 1..n-2: B_{i-1}, B_i, B_{i+1}; row n-1: c_{n-1} = y_{n-1}
     cp[0] = 0.0
     coef[0] = y[0]
     for i in range(1, n - 1):
-        _basis(knots, i + 1, t[i], b)
-        denom = b[1] - b[0] * cp[i - 1]
-        cp[i] = b[2] / denom
-        coef[i] = (y[i] - b[0] * coef[i - 1]) / denom
+        denom = b1[i] - b0[i] * cp[i - 1]
+        cp[i] = b2[i] / denom
+        coef[i] = (y[i] - b0[i] * coef[i - 1]) / denom
     coef[n - 1] = y[n - 1]
     for i in range(n - 2, 0, -1):
         coef[i] -= cp[i] * coef[i + 1]
@@ -156,30 +154,36 @@ def _grid_size(t_first, t_last, fs):
 
 
 @jit
-def _resample(t, y, n, knots, coef, fs, x):
+def _resample(t, y, n, knots, coef, fs, x, alpha, beta, gamma):
     """Spline values on the grid into ``x`` (end value held past the last beat); returns N.
 
     Per knot span ``[t_s, t_{s+1})`` de Boor's two interpolation levels are expanded into
-    ``alpha + beta u + gamma u²`` (``u = g - t_s``), then evaluated at the span's grid points.
+    ``alpha + beta u + gamma u²`` (``u = g - t_s``; one vectorised loop over the spans into
+    ``alpha, beta, gamma``), then each grid point is evaluated in its span.
     """
     n_grid, delta = _grid_size(t[0], t[n - 1], fs)
-    i = 0
     for s in range(2, n):
         ts, t_next = knots[s], knots[s + 1]
         a, h, b = ts - knots[s - 1], t_next - ts, knots[s + 2] - t_next
         d0, d1, d2 = coef[s - 2], coef[s - 1], coef[s]
         e10, e11 = (h * d0 + a * d1) / (a + h), (d1 - d0) / (a + h)
-        e20, e21 = d1, (d2 - d1) / (h + b)
-        beta = (h * e11 - e10 + e20) / h
-        gamma = (e21 - e11) / h
-        last = s == n - 1
-        while i < n_grid:
-            g = t[0] + i * delta if i > 0 else t[0]
-            if g > t[n - 1] or (g >= t_next and not last):
-                break
-            u = g - ts
-            x[i] = e10 + u * (beta + u * gamma)
-            i += 1
+        e21 = (d2 - d1) / (h + b)
+        alpha[s] = e10
+        beta[s] = (h * e11 - e10 + d1) / h
+        gamma[s] = (e21 - e11) / h
+    t_first, t_last = t[0], t[n - 1]
+    s = 2
+    i = 0
+    while i < n_grid:
+        g = t_first + i * delta if i > 0 else t_first
+        if g > t_last:
+            break
+        s += 1 if (g >= knots[s + 1]) & (s < n - 1) else 0  # usually 0 or 1 step: no branch
+        while s < n - 1 and g >= knots[s + 1]:  # beats shorter than 1/fs
+            s += 1
+        u = g - knots[s]
+        x[i] = alpha[s] + u * (beta[s] + u * gamma[s])
+        i += 1
     while i < n_grid:
         x[i] = y[n - 1]
         i += 1
@@ -354,15 +358,16 @@ def _czt_pair(x, a0, b0, m, k_max, n_fft, twr, twi, w, pre, post, g, zr, zi, acc
         zr[i] = re
         zi[i] = im
     _ifft_dit(zr, zi, n_fft, twr, twi)
+    inv_n = 1.0 / n_fft  # a power of two: multiplying by it is exact, as dividing
     for k in range(k_max + 1):
         p = m - 1 + k_max + k  # output bin +k
         q = m - 1 + k_max - k  # output bin -k
         pr, pi = post[k_max + k, 0], post[k_max + k, 1]
-        yr = (zr[p] * pr - zi[p] * pi) / n_fft
-        yi = (zr[p] * pi + zi[p] * pr) / n_fft
+        yr = (zr[p] * pr - zi[p] * pi) * inv_n
+        yi = (zr[p] * pi + zi[p] * pr) * inv_n
         pr, pi = post[k_max - k, 0], post[k_max - k, 1]
-        vr = (zr[q] * pr - zi[q] * pi) / n_fft
-        vi = (zr[q] * pi + zi[q] * pr) / n_fft
+        vr = (zr[q] * pr - zi[q] * pi) * inv_n
+        vi = (zr[q] * pi + zi[q] * pr) * inv_n
         # A = (Y(k) + conj Y(-k)) / 2, B = (Y(k) - conj Y(-k)) / (2i)
         a_r, a_i = 0.5 * (yr + vr), 0.5 * (yi - vi)
         b_r, b_i = 0.5 * (yi + vi), -0.5 * (yr - vr)
@@ -410,9 +415,8 @@ def _frequency_window(
     m, step, n_seg, k_max, n_fft = _welch_sizes(n_grid, fs)
     if n_grid > x.shape[0] or n_fft > g.shape[2] or m > w.shape[1] or 2 * k_max >= post.shape[1]:
         return n_grid
-    b = work[8]
-    _spline_fit(t, rr, n, knots, coef, cp, b)
-    _resample(t, rr, n, knots, coef, fs, x)
+    _spline_fit(t, rr, n, knots, coef, cp, x, zr, zi)
+    _resample(t, rr, n, knots, coef, fs, x, cp, zr, zi)
     mean = 0.0
     for i in range(n_grid):
         mean += x[i]

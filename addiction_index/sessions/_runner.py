@@ -31,6 +31,7 @@ from addiction_index.features.spec import FeatureSpec
 from addiction_index.models._craving import CravingEstimate, LiveCraving
 from addiction_index.models._definition import ModelDefinition
 from addiction_index.models._session_index import BlockData, IndexResult, score_session
+from addiction_index.sessions._beats import BeatsFromWaveform
 from addiction_index.sessions._protocol import Protocol, ScheduledBlock
 from addiction_index.sessions._usability import block_usability
 from addiction_index.signals.clock import Clock
@@ -140,8 +141,17 @@ class SessionRunner:
         )
         if self.eeg is not None and tuple(self.eeg.channels) != tuple(spec.channels):
             raise InputError("EEG channels", self.eeg.channels, f"the spec's {spec.channels}")
+        # No strap RR: beats from an ECG's R-peaks, else from a PPG's pulse peaks.
+        waveform = None
+        if self.rr is None:
+            waveform = next((s for s in streams if s.kind is StreamKind.ECG), None) or next(
+                (s for s in streams if s.kind is StreamKind.PPG), None
+            )
+        self._beats_from = BeatsFromWaveform(waveform) if waveform is not None else None
+        if self._beats_from is not None:
+            self.rr = self._beats_from.stream
         self.rings: dict[str, RingBuffer] = {}
-        for s in streams:
+        for s in [*streams, *([self.rr] if self._beats_from is not None else [])]:
             capacity = int(_EEG_RING_S * s.nominal_rate) if s.regular else _EVENT_RING
             self.rings[s.name] = RingBuffer(capacity, s.n_channels)
         # Streams whose last timestamp says how far a source has delivered (RR beats lag).
@@ -307,6 +317,10 @@ class SessionRunner:
         if self.rr is not None and chunk.stream.name == self.rr.name:
             self.beats[0].extend(chunk.timestamps.tolist())
             self.beats[1].extend(chunk.samples[:, 0].tolist())
+        elif self._beats_from is not None and chunk.stream == self._beats_from.source:
+            beats = self._beats_from.update(chunk)
+            if beats is not None:
+                self._store(beats)
 
     def _watermark(self) -> float:
         """How far every streaming source has delivered (host s).
