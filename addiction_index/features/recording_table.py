@@ -201,9 +201,15 @@ def recording_features(
         t0 = float(eeg.timestamps[0]) if eeg is not None else recording.t0
         if eeg is not None:
             times, columns = _eeg(eeg, spec, notes)
+        ecg_track = next((t for t in recording.tracks if t.info.kind == "ecg"), None)
         if rr_track is not None:
             rr = np.ascontiguousarray(rr_track.samples[:, 0], dtype=np.float64)
             beats = (np.ascontiguousarray(rr_track.timestamps - t0, dtype=np.float64), rr)
+        elif ecg_track is not None:  # no strap RR: R-peaks of the ECG (e.g. a Polar H10's)
+            fs_ecg = float(ecg_track.info.nominal_rate)
+            peaks = ecg_peaks(np.ascontiguousarray(ecg_track.samples[:, 0], np.float64), fs_ecg)
+            notes.append(f"{peaks.size} R-peaks found in {ecg_track.info.name} at {fs_ecg:g} Hz")
+            beats = (ecg_track.timestamps[peaks[1:]] - t0, rr_intervals_ms(peaks, fs_ecg))
         if eeg is None:
             if beats is None:
                 raise ConfigError(path, "no EEG or RR stream", expected="a recording")

@@ -125,3 +125,22 @@ def test_unknown_format_and_missing_ecg_column(tmp_path: Path) -> None:
     csv.write_text("a,b\n1,2\n")
     result = CliRunner().invoke(app, ["features", str(csv), "--fs", "130"])
     assert result.exit_code == 2 and "ECG column" in result.output
+
+
+def test_xdf_with_a_raw_ecg_gets_beats_from_its_r_peaks(shared_file, tmp_path: Path) -> None:
+    from addiction_index.signals.streams import Chunk, StreamInfo, StreamKind
+    from addiction_index.store.recording import XdfRecorder
+
+    ecg = np.loadtxt(shared_file(*POLAR), delimiter=",", skiprows=1, usecols=1)[: 130 * 120]
+    stream = StreamInfo("h10/ecg", StreamKind.ECG, ("ecg",), ("mV",), 130.0, "h10")
+    path = tmp_path / "h10.xdf"
+    with XdfRecorder(path) as recorder:
+        for start in range(0, ecg.size, 73):  # one PMD frame: 73 samples
+            stop = min(start + 73, ecg.size)
+            recorder.on_chunk(
+                Chunk(stream, 50.0 + np.arange(start, stop) / 130.0, ecg[start:stop, None])
+            )
+    table = recording_features(path)
+    assert any("R-peaks" in note for note in table.notes)
+    assert table.rr_ms is not None and 120 < table.rr_ms.size < 200  # 2 min at 60-90 bpm
+    assert np.nanmax(table.columns["hr_mean_bpm"]) < 100
