@@ -145,3 +145,14 @@ def test_bad_inputs_raise_input_error() -> None:
         eeg_features_batch(np.zeros((1000, 4)), np.array([100]))
     with pytest.raises(InputError, match=r"signal\.shape"):
         eeg_features_batch(np.zeros((1000, 5)), np.array([600]))
+
+
+def test_heart_quality_flags_lost_contact_and_stays_clear_while_beats_arrive() -> None:
+    rr = np.full(120, 800.0)
+    times = np.cumsum(rr) / 1000.0  # 96 s of beats, the last at 96.0 s
+    hop = HopFeatures()
+    assert hop.heart(times, rr, 96.5)["heart_quality"] == 0.0
+    lost = hop.heart(times, rr, 100.0)  # 4 s without a beat: the strap lost skin contact
+    assert lost["heart_quality"] == 1.0 and np.isfinite(lost["hr_mean_bpm"])
+    batch = heart_features_batch(times, rr, np.array([96.5, 100.0]))
+    assert batch["heart_quality"].tolist() == [0.0, 1.0]
