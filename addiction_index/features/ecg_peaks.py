@@ -390,7 +390,42 @@ def _ecg_stream(x, sos, zi, tri, z, ring, g, s, scratch, ist, fst, shift, min_de
     return n
 
 
-class EcgPeakStream:
+class _PeakStream:
+    """What the ECG and PPG peak streams share: checks, the state vectors, chunked updates.
+
+    Subclasses set up their filters and buffers and implement :meth:`_run` (one numba call on
+    at most ``max_chunk`` samples, writing peak indices into ``self._out``; returns how many).
+    """
+
+    def __init__(self, fs: float, max_chunk: int, min_delay: int) -> None:
+        self.fs = _check_fs(fs)
+        if isinstance(max_chunk, bool) or not isinstance(max_chunk, int) or max_chunk < 1:
+            raise InputError("max_chunk", max_chunk, "an int >= 1 (samples)")
+        self.max_chunk = max_chunk
+        self._min_delay = min_delay
+        self._ist = np.array([0, 0, -1, -1, 0, 0], np.int64)
+        self._fst = np.zeros(4)
+        self._out = np.zeros(max_chunk // (min_delay + 1) + 2, np.int64)
+
+    @property
+    def n_samples(self) -> int:
+        """Samples received since the stream start."""
+        return int(self._ist[I_K])
+
+    def _run(self, part: np.ndarray) -> int:
+        raise NotImplementedError
+
+    def update(self, chunk: np.ndarray) -> np.ndarray:
+        """Feed the next samples (1-D float64, finite); the peaks they confirm (int64)."""
+        chunk = _check_signal(chunk, "chunk")
+        found = [np.zeros(0, np.int64)]
+        for start in range(0, chunk.size, self.max_chunk):
+            n = self._run(chunk[start : start + self.max_chunk])
+            found.append(self._out[:n].copy())
+        return np.concatenate(found)
+
+
+class EcgPeakStream(_PeakStream):
     """Causal R-peak detector fed chunk by chunk (see the module docstring for the method).
 
     ``update(chunk)`` returns the absolute sample indices (int64, from the first sample ever
@@ -401,10 +436,8 @@ class EcgPeakStream:
     """
 
     def __init__(self, fs: float, max_chunk: int = 4096) -> None:
-        self.fs = _check_fs(fs)
-        if isinstance(max_chunk, bool) or not isinstance(max_chunk, int) or max_chunk < 1:
-            raise InputError("max_chunk", max_chunk, "an int >= 1 (samples)")
-        w1, w2, self._min_delay = _ecg_windows(self.fs)
+        w1, w2, min_delay = _ecg_windows(_check_fs(fs))
+        super().__init__(fs, max_chunk, min_delay)
         sos, zi, _ = _sos_design(5, 0.5, "highpass", self.fs)
         taps, _ = _powerline(self.fs)
         self._tri = np.convolve(taps, taps)  # filtfilt's magnitude, linear phase
@@ -416,40 +449,9 @@ class EcgPeakStream:
         self._ring, self._scratch = np.zeros(size), np.zeros(size)
         self._g, self._s = np.zeros(w1), np.zeros(w2)
         self._zi, self._z = self._zi0.copy(), self._tri_zi.copy()
-        self._ist = np.array([0, 0, -1, -1, 0, 0], np.int64)
-        self._fst = np.zeros(4)
-        self.max_chunk = max_chunk
-        self._out = np.zeros(max_chunk // (self._min_delay + 1) + 2, np.int64)
 
-    @property
-    def n_samples(self) -> int:
-        """Samples received since the stream start."""
-        return int(self._ist[I_K])
-
-    def update(self, chunk: np.ndarray) -> np.ndarray:
-        """Feed the next samples (1-D float64, finite); the R peaks they confirm (int64)."""
-        chunk = _check_signal(chunk, "chunk")
-        found = []
-        for start in range(0, chunk.size, self.max_chunk):
-            n = _ecg_stream(
-                chunk[start : start + self.max_chunk],
-                self._sos,
-                self._zi,
-                self._tri,
-                self._z,
-                self._ring,
-                self._g,
-                self._s,
-                self._scratch,
-                self._ist,
-                self._fst,
-                self._shift,
-                self._min_delay,
-                self._out,
-            )
-            found.append(self._out[:n].copy())
-        return (
-            np.concatenate(found)
-            if len(found) > 1
-            else (found[0] if found else np.zeros(0, np.int64))
-        )
+    def _run(self, part: np.ndarray) -> int:
+        return _ecg_stream(
+            part, self._sos, self._zi, self._tri, self._z, self._ring, self._g, self._s,
+            self._scratch, self._ist, self._fst, self._shift, self._min_delay, self._out,
+        )  # fmt: skip

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from addiction_index.errors import InputError
 from addiction_index.features._jit import jit
 from addiction_index.features.ecg_peaks import (
     I_K,
@@ -37,6 +36,7 @@ from addiction_index.features.ecg_peaks import (
     _check_fs,
     _check_signal,
     _gate_peaks,
+    _PeakStream,
     _sos_design,
     _sos_step,
     _sosfiltfilt,
@@ -118,7 +118,7 @@ def _ppg_stream(x, sos, zi, ring, q, scratch, ist, fst, w1, w2, min_delay, out):
     return n
 
 
-class PpgPeakStream:
+class PpgPeakStream(_PeakStream):
     """Causal systolic-peak detector fed chunk by chunk (method in the module docstring).
 
     ``update(chunk)`` returns absolute sample indices (int64, from the stream start) of the peaks
@@ -126,35 +126,17 @@ class PpgPeakStream:
     """
 
     def __init__(self, fs: float, max_chunk: int = 4096) -> None:
-        self.fs = _check_fs(fs)
-        if isinstance(max_chunk, bool) or not isinstance(max_chunk, int) or max_chunk < 1:
-            raise InputError("max_chunk", max_chunk, "an int >= 1 (samples)")
-        self._w1, w2, self._min_delay = _ppg_windows(self.fs)
+        w1, w2, min_delay = _ppg_windows(_check_fs(fs))
+        super().__init__(fs, max_chunk, min_delay)
+        self._w1, self._w2 = w1, w2
         self._sos, zi0, _ = _sos_design(2, (0.5, 8.0), "bandpass", self.fs)
         self._zi = zi0.copy()
         self.latency_samples = (w2 - 1) // 2 + 1
         size = self.latency_samples + 2 + int(MAX_QRS_S * self.fs)
-        self._ring, self._scratch, self._q = np.zeros(size), np.zeros(size), np.zeros(w2 + self._w1)
-        self._w2 = w2
-        self._ist = np.array([0, 0, -1, -1, 0, 0], np.int64)
-        self._fst = np.zeros(4)
-        self.max_chunk = max_chunk
-        self._out = np.zeros(max_chunk // (self._min_delay + 1) + 2, np.int64)
+        self._ring, self._scratch, self._q = np.zeros(size), np.zeros(size), np.zeros(w2 + w1)
 
-    @property
-    def n_samples(self) -> int:
-        """Samples received since the stream start."""
-        return int(self._ist[I_K])
-
-    def update(self, chunk: np.ndarray) -> np.ndarray:
-        """Feed the next samples (1-D float64, finite); the systolic peaks they confirm."""
-        chunk = _check_signal(chunk, "chunk")
-        found = [np.zeros(0, np.int64)]
-        for start in range(0, chunk.size, self.max_chunk):
-            part = chunk[start : start + self.max_chunk]
-            args = (self._ring, self._q, self._scratch, self._ist, self._fst)
-            n = _ppg_stream(
-                part, self._sos, self._zi, *args, self._w1, self._w2, self._min_delay, self._out
-            )
-            found.append(self._out[:n].copy())
-        return np.concatenate(found)
+    def _run(self, part: np.ndarray) -> int:
+        return _ppg_stream(
+            part, self._sos, self._zi, self._ring, self._q, self._scratch, self._ist, self._fst,
+            self._w1, self._w2, self._min_delay, self._out,
+        )  # fmt: skip

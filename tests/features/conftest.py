@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 
 import numpy as np
@@ -24,3 +25,20 @@ def _pink(rng: np.random.Generator, shape: tuple[int, ...], scale_uv: float = 10
 @pytest.fixture
 def pink() -> Callable[..., np.ndarray]:
     return _pink
+
+
+@pytest.fixture
+def load_rr(shared_file) -> Callable[[str], np.ndarray]:
+    """``load_rr("rest" | "polar")``: RR intervals (ms) of the rest text file or of the Polar H10
+    strap's own RR column (non-empty rows in order), skipping when the recording is absent."""
+
+    def load(which: str) -> np.ndarray:
+        if which == "rest":
+            path = shared_file("rr_intervals_hrv_sampledata", "rest_rri.txt")
+            return np.loadtxt(path, dtype=float)
+        path = shared_file("polar_h10_ecg_detectpvc", "polar_h10_ecg_130hz.csv")
+        with path.open(newline="") as f:
+            rr = [float(row["rr_ms"]) for row in csv.DictReader(f) if row["rr_ms"]]
+        return np.asarray(rr, dtype=np.float64)
+
+    return load

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import warnings
 
 import numpy as np
@@ -24,19 +23,9 @@ nk = pytest.importorskip("neurokit2")
 RTOL = 1e-9
 
 
-def load_rr(shared_file, which: str) -> np.ndarray:
-    """RR intervals (ms) of a shared recording: the rest text file or the Polar H10 strap column."""
-    if which == "rest":
-        return np.loadtxt(shared_file("rr_intervals_hrv_sampledata", "rest_rri.txt"), dtype=float)
-    path = shared_file("polar_h10_ecg_detectpvc", "polar_h10_ecg_130hz.csv")
-    with path.open(newline="") as f:
-        rr = [float(row["rr_ms"]) for row in csv.DictReader(f) if row["rr_ms"]]
-    return np.asarray(rr, dtype=np.float64)
-
-
 @pytest.mark.parametrize("which", ["rest", "polar"])
-def test_matches_neurokit(shared_file, which):
-    rr = load_rr(shared_file, which)
+def test_matches_neurokit(load_rr, which):
+    rr = load_rr(which)
     ours = hrv_frequency(rr, interpolation_rate=4.0)
     peaks = np.concatenate(([0.0], np.cumsum(rr))).astype(np.int64)  # 1000 Hz samples
     ref = nk.hrv_frequency(
@@ -66,8 +55,8 @@ def test_sinusoid_power_lands_in_its_band(freq_hz, band, other):
     assert out[f"HRV_{band}"] / out["HRV_TP"] > 0.9
 
 
-def test_bands_half_open_no_bin_counted_twice(shared_file):
-    rr = load_rr(shared_file, "rest")
+def test_bands_half_open_no_bin_counted_twice(load_rr):
+    rr = load_rr("rest")
     freqs, _ = rr_psd(rr, 4.0)
     edges = np.array([edge for band in HRV_BANDS_HZ.values() for edge in band])
     freqs = np.union1d(freqs, edges)  # include the edges themselves

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import warnings
 
 import numpy as np
@@ -20,15 +19,6 @@ RTOL_FREQ = 1e-9
 N_BEATS = 300
 
 
-def load_rr(shared_file, which: str) -> np.ndarray:
-    if which == "rest":
-        return np.loadtxt(shared_file("rr_intervals_hrv_sampledata", "rest_rri.txt"), dtype=float)
-    path = shared_file("polar_h10_ecg_detectpvc", "polar_h10_ecg_130hz.csv")
-    with path.open(newline="") as f:
-        rr = [float(row["rr_ms"]) for row in csv.DictReader(f) if row["rr_ms"]]
-    return np.asarray(rr, dtype=np.float64)
-
-
 def batch(func, window):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -44,8 +34,8 @@ def assert_close(ours: dict, ref: dict, keys, rtol: float, where: str) -> None:
 
 
 @pytest.mark.parametrize("which", ["rest", "polar"])
-def test_streaming_equals_batch_on_every_window(shared_file, which):
-    rr = load_rr(shared_file, which)
+def test_streaming_equals_batch_on_every_window(load_rr, which):
+    rr = load_rr(which)
     stream = HrvStream(N_BEATS)
     for k, value in enumerate(rr):
         stream.push(value)
@@ -57,9 +47,9 @@ def test_streaming_equals_batch_on_every_window(shared_file, which):
 
 
 @pytest.mark.parametrize("which", ["rest", "polar"])
-def test_spot_check_against_neurokit(shared_file, which):
+def test_spot_check_against_neurokit(load_rr, which):
     nk = pytest.importorskip("neurokit2")
-    rr = load_rr(shared_file, which)
+    rr = load_rr(which)
     stream = HrvStream(N_BEATS)
     stream.update(rr[: N_BEATS + 57])
     window = rr[57 : N_BEATS + 57]
@@ -89,8 +79,8 @@ def test_long_run_drift():
     assert_close(stream.frequency_domain(), ref, HRV_FREQUENCY_KEYS, RTOL_FREQ, "end")
 
 
-def test_per_beat_equals_pushes_bit_for_bit(shared_file):
-    rr = load_rr(shared_file, "rest")
+def test_per_beat_equals_pushes_bit_for_bit(load_rr):
+    rr = load_rr("rest")
     table = hrv_per_beat(rr, N_BEATS)
     assert set(table) == set(HRV_STREAM_KEYS)
     stream = HrvStream(N_BEATS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import warnings
 
 import numpy as np
@@ -17,24 +16,14 @@ nk = pytest.importorskip("neurokit2")
 RTOL = 1e-9  # relative agreement with NeuroKit2 (measured: 0 on both recordings)
 
 
-def load_rr(shared_file, which: str) -> np.ndarray:
-    """RR intervals (ms) of a shared recording: the rest text file or the Polar H10 strap column."""
-    if which == "rest":
-        return np.loadtxt(shared_file("rr_intervals_hrv_sampledata", "rest_rri.txt"), dtype=float)
-    path = shared_file("polar_h10_ecg_detectpvc", "polar_h10_ecg_130hz.csv")
-    with path.open(newline="") as f:
-        rr = [float(row["rr_ms"]) for row in csv.DictReader(f) if row["rr_ms"]]
-    return np.asarray(rr, dtype=np.float64)
-
-
 def as_peaks(rr_ms: np.ndarray) -> np.ndarray:
     """Peak indices at 1000 Hz giving exactly these RR intervals (beat 0 at sample 0)."""
     return np.concatenate(([0.0], np.cumsum(rr_ms))).astype(np.int64)
 
 
 @pytest.mark.parametrize("which", ["rest", "polar"])
-def test_matches_neurokit(shared_file, which):
-    rr = load_rr(shared_file, which)
+def test_matches_neurokit(load_rr, which):
+    rr = load_rr(which)
     ours = hrv_time(rr)
     ref = nk.hrv_time(as_peaks(rr), sampling_rate=1000).iloc[0]
     for key in ("HRV_MeanNN", "HRV_SDNN", "HRV_RMSSD"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
 
@@ -14,16 +12,6 @@ from addiction_index.features.rr_artifacts import RRArtifacts, rr_artifacts, rr_
 nk = pytest.importorskip("neurokit2")
 
 TYPES = ("ectopic", "missed", "extra", "longshort")
-
-
-def load_rr(shared_file, which: str) -> np.ndarray:
-    """RR intervals (ms) of a shared recording: the rest text file or the Polar H10 strap column."""
-    if which == "rest":
-        return np.loadtxt(shared_file("rr_intervals_hrv_sampledata", "rest_rri.txt"), dtype=float)
-    path = shared_file("polar_h10_ecg_detectpvc", "polar_h10_ecg_130hz.csv")
-    with path.open(newline="") as f:
-        rr = [float(row["rr_ms"]) for row in csv.DictReader(f) if row["rr_ms"]]
-    return np.asarray(rr, dtype=np.float64)
 
 
 def inject(rr: np.ndarray) -> np.ndarray:
@@ -43,8 +31,8 @@ def neurokit(rr: np.ndarray, iterative: bool):
 
 
 @pytest.fixture
-def clean_rest(shared_file) -> np.ndarray:
-    return load_rr(shared_file, "rest")
+def clean_rest(load_rr) -> np.ndarray:
+    return load_rr("rest")
 
 
 def test_injected_artefacts_found_at_their_indices(clean_rest):
@@ -67,8 +55,8 @@ def test_corrected_rmssd_within_5_percent_of_clean(clean_rest):
 
 
 @pytest.mark.parametrize(("which", "injected"), [("rest", True), ("rest", False), ("polar", False)])
-def test_matches_neurokit_kubios(shared_file, which, injected):
-    rr = load_rr(shared_file, which)
+def test_matches_neurokit_kubios(load_rr, which, injected):
+    rr = load_rr(which)
     if injected:
         rr = inject(rr)
     ours = rr_artifacts(rr)
