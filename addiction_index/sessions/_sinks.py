@@ -13,7 +13,8 @@ __all__ = ["SimulatedRater", "StoreSink"]
 
 
 class StoreSink:
-    """Buffers markers and live craving scores and writes them to the store on :meth:`flush`.
+    """Buffers markers, live craving scores and per-hop signal quality (kinds ``quality_<channel>``
+    and ``quality_heart``: the flag bits, usable when 0) and writes them on :meth:`flush`.
 
     The runner flushes about once a second (from its worker thread), so a crash loses at most the
     last second of scores and markers; the rest is already committed.
@@ -31,8 +32,13 @@ class StoreSink:
 
     def on_hop(self, hop: HopRecord) -> None:
         c = hop.craving
+        rows = [(hop.t, "craving", c.value, c.confidence, c.usable)]
+        for name, flags in hop.features.items():  # the hop's quality, as stored "scores"
+            if name.startswith("eeg_quality_") or name == "heart_quality":
+                kind = "quality_" + name.removeprefix("eeg_quality_").removesuffix("_quality")
+                rows.append((hop.t, kind, flags, None, flags == 0.0))
         with self._lock:
-            self._scores.append((hop.t, "craving", c.value, c.confidence, c.usable))
+            self._scores.extend(rows)
 
     def flush(self) -> None:
         with self._lock:

@@ -140,6 +140,9 @@ def test_interrupted_session_keeps_what_was_recorded(db_path: Path) -> None:
     labels = [m["label"] for m in data["markers"]]
     assert labels[0] == "session_start" and "rating" in labels
     assert data["scores"]["count"] >= 700  # everything up to the last flush (< 1 s lost)
+    by_kind = data["scores"]["by_kind"]  # the per-hop signal quality is stored beside it
+    assert by_kind["quality_AF7"] == by_kind["quality_heart"] >= by_kind["craving"] - 8
+    assert by_kind["craving"] >= 700
 
 
 def _short_protocol(tmp_path: Path) -> Path:
