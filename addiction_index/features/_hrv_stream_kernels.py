@@ -1,8 +1,7 @@
 """numba kernels of :mod:`addiction_index.features.hrv_stream` (time domain, spline, chirp-z Welch).
 
 Private: the public API, the method and the references are in ``hrv_stream``'s docstring.
-Every kernel works in preallocated arrays; none allocates except the ``np.empty`` of tiny fixed
-size in :func:`_basis` (stack-like, 3 floats, elided by LLVM in practice).
+Every kernel works in preallocated arrays; none allocates.
 """
 
 from __future__ import annotations
@@ -178,8 +177,7 @@ def _resample(t, y, n, knots, coef, fs, x, alpha, beta, gamma):
         g = t_first + i * delta if i > 0 else t_first
         if g > t_last:
             break
-        s += 1 if (g >= knots[s + 1]) & (s < n - 1) else 0  # usually 0 or 1 step: no branch
-        while s < n - 1 and g >= knots[s + 1]:  # beats shorter than 1/fs
+        while s < n - 1 and g >= knots[s + 1]:
             s += 1
         u = g - knots[s]
         x[i] = alpha[s] + u * (beta[s] + u * gamma[s])
@@ -195,9 +193,10 @@ def _resample(t, y, n, knots, coef, fs, x, alpha, beta, gamma):
 def _fft_dif(zr, zi, n_fft, twr, twi):
     """Forward radix-2 DIF FFT, natural order in, bit-reversed order out (``n_fft`` = 2^p).
 
-    ``twr[h-1+k] + i twi[h-1+k] = e^{-iπk/h}`` for the stage whose butterflies span ``h``; the
-    inner loop runs over contiguous ``k`` with unsigned indices (no wraparound test: LLVM
-    vectorises it); spans 2 and 1 are written out.
+    ``twr[h-1+k] + i twi[h-1+k] = e^{-iπk/h}`` for the stage whose butterflies span ``h``. Spans
+    from ``_LONG_SPAN``: the inner loop runs over contiguous ``k`` with unsigned indices (no
+    wraparound test, no view per block: LLVM vectorises it); shorter spans: one pass per ``k``
+    over the blocks (no per-block loop set-up); spans 2 and 1 are written out.
     """
     half = n_fft >> 1
     while half > 2:
@@ -395,10 +394,12 @@ def _frequency_window(
 ):
     """LF, HF, LF/HF, LFn, HFn, TP of the RR window ``rr`` (ms) into ``out[:6]``.
 
-    ``work`` rows: 0 beat times, 1 knots, 2 coefficients, 3 Thomas scratch, 4 grid samples,
-    5 / 6 FFT real / imaginary parts, 7 power, 8 basis scratch. NaN when the RR sum is under
-    ``min_s`` seconds or fewer than 3 beats are held. Returns 0, or the grid length N when the
-    buffers are too small for this window (the caller grows them and calls again).
+    ``work`` rows: 0 beat times, 1 knots, 2 coefficients, 3 Thomas scratch then the spans'
+    constant terms, 4 grid samples (basis scratch during the fit), 5 / 6 FFT real / imaginary
+    parts (before: basis scratch, then the spans' linear / quadratic terms), 7 power. NaN when
+    the RR sum is under ``min_s`` seconds or fewer than 3 beats are held. Returns 0, or the grid
+    length N when the buffers are too small for this window (the caller grows them and calls
+    again).
     """
     n = rr.shape[0]
     t, knots, coef, cp, x = work[0], work[1], work[2], work[3], work[4]
@@ -473,10 +474,39 @@ def _frequency_window(
 
 
 @jit
-def _frequency_per_beat(
-    rr, n_beats, fs, min_s, bands, work, twr, twi, plan_m, plan_t, w, pre, post, g, out
+def _frequency_latest(
+    ring, n_beats, istate, fs, min_s, bands, work, tw, plan, w, pre, post, g, out
 ):
+    """Frequency-domain values of the held window of the ring into ``out`` (the live path).
+
+    ``tw``: FFT twiddles (rows real, imaginary); ``plan``: plan cache (rows ``M``, last use).
+    Returns as :func:`_frequency_window` (0, or the grid length when the buffers are too small).
+    """
+    held = istate[I_HELD]
+    start = (istate[I_POS] - held) % n_beats
+    return _frequency_window(
+        ring[start : start + held],
+        fs,
+        min_s,
+        bands,
+        work,
+        tw[0],
+        tw[1],
+        plan[0],
+        plan[1],
+        istate[I_COUNT],
+        w,
+        pre,
+        post,
+        g,
+        out,
+    )
+
+
+@jit
+def _frequency_per_beat(rr, n_beats, fs, min_s, bands, work, tw, plan, w, pre, post, g, out):
     """``out[k]`` = frequency-domain values of the window of ``n_beats`` RR ending at beat k."""
+    twr, twi, plan_m, plan_t = tw[0], tw[1], plan[0], plan[1]
     for k in range(rr.shape[0]):
         first = max(0, k + 1 - n_beats)
         status = _frequency_window(

@@ -77,23 +77,19 @@ class _Spectrum:
         n_fft = 1 << max(1, (m_cap + 2 * k_cap - 1).bit_length())
         width = max(n_grid, n_fft, n_beats + 3, k_cap + 1)
         self.max_s = max_s
-        self.work = np.zeros((9, width))
+        self.work = np.zeros((8, width))
         h = np.concatenate([np.full(2**p, 2**p) for p in range(n_fft.bit_length() - 1)])
         k = np.concatenate([np.arange(2**p) for p in range(n_fft.bit_length() - 1)])
-        self.twr = np.cos(np.pi * k / h)
-        self.twi = -np.sin(np.pi * k / h)
-        self.plan_m = np.full(_PLAN_SLOTS, -1, dtype=np.int64)
-        self.plan_t = np.full(_PLAN_SLOTS, -1, dtype=np.int64)
+        self.tw = np.stack([np.cos(np.pi * k / h), -np.sin(np.pi * k / h)])
+        self.plan = np.full((2, _PLAN_SLOTS), -1, dtype=np.int64)  # rows: M, last use
         self.w = np.zeros((_PLAN_SLOTS, m_cap))
         self.pre = np.zeros((_PLAN_SLOTS, m_cap, 2))
         self.post = np.zeros((_PLAN_SLOTS, 2 * k_cap + 1, 2))
         self.g = np.zeros((_PLAN_SLOTS, 2, n_fft))
 
     def args(self) -> tuple[np.ndarray, ...]:
-        return self.work, self.twr, self.twi, self.plan_m, self.plan_t
-
-    def plans(self) -> tuple[np.ndarray, ...]:
-        return self.w, self.pre, self.post, self.g
+        """Work arrays, twiddles, plan cache and plans, in the kernels' argument order."""
+        return self.work, self.tw, self.plan, self.w, self.pre, self.post, self.g
 
 
 def _check_rate(interpolation_rate: float) -> float:
@@ -134,6 +130,18 @@ class HrvStream:
         self._time = np.full(5, np.nan)
         self._freq = np.full(6, np.nan)
         self._spectrum = _Spectrum(self.n_beats, self.interpolation_rate, 1.5 * self.n_beats)
+        self._freq_args = self._frequency_args()
+        self._push_args = (
+            self._one, self._ring, self.n_beats, self._fstate, self._istate, TIME_MIN_S,
+            self._no_record,
+        )  # fmt: skip
+
+    def _frequency_args(self) -> tuple[object, ...]:
+        """The fixed arguments of ``_frequency_latest`` (built once: less work per call)."""
+        return (
+            self._ring, self.n_beats, self._istate, self.interpolation_rate, FREQ_MIN_S, _BANDS,
+            *self._spectrum.args(), self._freq,
+        )  # fmt: skip
 
     @property
     def n_held(self) -> int:
@@ -149,10 +157,7 @@ class HrvStream:
         if not (math.isfinite(value) and value > 0.0):
             raise InputError("rr_ms", rr_ms, "a finite RR interval > 0 ms")
         self._one[0] = value
-        _k._push_many(
-            self._one, self._ring, self.n_beats, self._fstate, self._istate, TIME_MIN_S,
-            self._no_record,
-        )  # fmt: skip
+        _k._push_many(*self._push_args)
 
     def update(self, rr_ms: np.ndarray) -> None:
         """Add several RR intervals (1-D float64 array, ms) in order; same state as push each."""
@@ -169,20 +174,12 @@ class HrvStream:
 
     def frequency_array(self) -> np.ndarray:
         """LF, HF (ms²), LF/HF, LFn, HFn, TP (ms²): an internal array, overwritten next call."""
-        held = int(self._istate[_k.I_HELD])
-        start = (int(self._istate[_k.I_POS]) - held) % self.n_beats
-        window = self._ring[start : start + held]
-        sp = self._spectrum
-        while True:
-            status = _k._frequency_window(
-                window, self.interpolation_rate, FREQ_MIN_S, _BANDS, *sp.args(),
-                int(self._istate[_k.I_COUNT]), *sp.plans(), self._freq,
-            )  # fmt: skip
-            if status == 0:
-                return self._freq
-            sp = self._spectrum = _Spectrum(
+        while (status := _k._frequency_latest(*self._freq_args)) != 0:
+            self._spectrum = _Spectrum(
                 self.n_beats, self.interpolation_rate, 1.25 * (status / self.interpolation_rate)
             )
+            self._freq_args = self._frequency_args()
+        return self._freq
 
     def time_domain(self) -> dict[str, float]:
         """The time-domain values keyed by ``HRV_TIME_KEYS`` (NaN under 30 s of RR)."""
@@ -217,7 +214,7 @@ def hrv_per_beat(
     out_freq = np.full((n, 6), np.nan)
     while (
         failed := _k._frequency_per_beat(
-            rr_ms, stream.n_beats, fs, FREQ_MIN_S, _BANDS, *sp.args(), *sp.plans(), out_freq
+            rr_ms, stream.n_beats, fs, FREQ_MIN_S, _BANDS, *sp.args(), out_freq
         )
     ) >= 0:  # not expected (capacity from the longest window); grow and redo
         sp = _Spectrum(stream.n_beats, fs, 2.0 * sp.max_s)
