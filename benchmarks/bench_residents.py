@@ -59,31 +59,35 @@ class _Resident:
     def __init__(self, eeg: np.ndarray, ecg: np.ndarray) -> None:
         spec = load_feature_spec()
         self.eeg, self.ecg, self.n = eeg, ecg, spec.eeg_window_samples
+        self.eeg_t = np.arange(eeg.shape[0]) / 256.0  # the readers' dejittered timestamps
         self.ring = RingBuffer(capacity=4 * self.n, n_channels=4)
+        self.rr_ring = RingBuffer(capacity=1024, n_channels=1)
         self.window = np.empty((self.n, 4))
         self.hop = HopFeatures(spec)
+        self.heart_s = spec.heart_window_s
         self.peaks = EcgPeakStream(ECG_FS)
-        self.beat_t: list[float] = []
-        self.rr: list[float] = []
-        self.written = 0
+        self.last_beat: float | None = None
 
     def second(self, s: int) -> None:
-        for start in range(256 * s, 256 * (s + 1), 12):
+        for start in range(256 * s, 256 * (s + 1), 12):  # one Muse notification per 12 samples
             stop = min(start + 12, 256 * (s + 1))
-            self.ring.write(np.arange(start, stop) / 256.0, self.eeg[start:stop])
-        for peak in self.peaks.update(self.ecg[ECG_FS * s : ECG_FS * (s + 1)]).tolist():
-            if self.beat_t:
-                self.rr.append(1000.0 * (peak / ECG_FS - self.beat_t[-1]))
-                self.beat_t.append(peak / ECG_FS)
-            else:
-                self.beat_t.append(peak / ECG_FS)
-        times, rr = np.array(self.beat_t[1:]), np.array(self.rr)
+            self.ring.write(self.eeg_t[start:stop], self.eeg[start:stop])
+        peaks = self.peaks.update(self.ecg[ECG_FS * s : ECG_FS * (s + 1)])
+        if peaks.size:  # beats into the RR ring, as the runner does
+            t = peaks / ECG_FS
+            prev = np.concatenate(
+                ([self.last_beat if self.last_beat is not None else np.nan], t[:-1])
+            )
+            keep = np.isfinite(prev)
+            self.rr_ring.write(t[keep], (1000.0 * (t - prev))[keep, None])
+            self.last_beat = float(t[-1])
         for k in range(4):
             t = s + (k + 1) / 4
             if 256 * t >= self.n:
                 self.ring.window_until(t - 1e-9, self.n, out=self.window)
                 self.hop.eeg(self.window, self.ring.index_until(t - 1e-9))
-            self.hop.heart(times[-400:], rr[-400:], t)
+            times, rr = self.rr_ring.since(t - self.heart_s)
+            self.hop.heart(times, rr[:, 0], t)
 
 
 def ours(n_residents: int, seconds: int, ecg: np.ndarray) -> float:

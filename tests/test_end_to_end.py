@@ -45,7 +45,9 @@ def test_six_residents_ranked_by_the_index_reproducibly_and_stored(db_path: Path
     with sqlite3.connect(db_path) as raw:  # read the file itself, not through our code
         rows = raw.execute("SELECT id, status, index_value FROM sessions ORDER BY id").fetchall()
         n_markers = raw.execute("SELECT COUNT(*) FROM markers").fetchone()[0]
-        n_scores = raw.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+        n_scores = raw.execute("SELECT COUNT(*) FROM scores WHERE kind = 'craving'").fetchone()[0]
+        n_quality = raw.execute("SELECT COUNT(*) FROM scores WHERE kind LIKE 'quality_%'")
+        n_quality = n_quality.fetchone()[0]
     assert [r[0] for r in rows] == [r.session_id for r in [*results, again]]
     assert {r[1] for r in rows} == {"completed"}
     assert [r[2] for r in rows[:6]] == pytest.approx(indices)
@@ -53,6 +55,7 @@ def test_six_residents_ranked_by_the_index_reproducibly_and_stored(db_path: Path
     assert n_markers == 7 * (1 + 8 + 2 + 2 * 20)
     # One craving score per 0.25 s hop from the first full 2 s EEG window to the end.
     assert n_scores == 7 * (1200 * 4 - 7)
+    assert n_quality == 5 * n_scores  # and each hop's quality: four EEG channels and the strap
     with open_store(str(db_path)) as store:
         shown = store.get_session(results[5].session_id)
     assert shown["index"]["value"] == pytest.approx(indices[5])

@@ -95,17 +95,17 @@ class RingBuffer:
         return out, times_out
 
     def rows_until(self, t: float) -> int:
-        """How many of the held rows have a timestamp <= ``t`` (binary search, no allocation)."""
+        """How many of the held rows have a timestamp <= ``t`` (binary search, no allocation).
+
+        The held rows are at most two contiguous runs of the buffer (oldest first); each is
+        searched with ``numpy.searchsorted`` on a view.
+        """
         count, cap = self.count, self.capacity
         first = (self._written - count) % cap
-        lo, hi = 0, count
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._times[(first + mid) % cap] <= t:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        head = min(count, cap - first)  # rows from ``first`` to the end of the buffer
+        if head and self._times[first + head - 1] > t:
+            return int(np.searchsorted(self._times[first : first + head], t, side="right"))
+        return head + int(np.searchsorted(self._times[: count - head], t, side="right"))
 
     def index_until(self, t: float) -> int:
         """Absolute index (rows ever written) one past the last held row stamped <= ``t``."""
@@ -138,8 +138,5 @@ class RingBuffer:
 
     def since(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Rows with timestamp > ``t`` (a new array; for irregular, low-rate streams such as RR)."""
-        n = self.count
-        _, times = self.latest(n)
-        keep = int(np.searchsorted(times, t, side="right"))
-        data, times = self.latest(n - keep)
+        data, times = self.latest(self.count - self.rows_until(t))
         return times, data
