@@ -36,9 +36,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.signal
 
 from addiction_index.errors import InputError
+from addiction_index.features._designs import cached_design
 from addiction_index.features._jit import jit
 
 __all__ = ["EcgPeakStream", "ecg_clean", "ecg_peaks", "rr_intervals_ms"]
@@ -238,9 +238,17 @@ def _check_signal(x: object, name: str) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def _sos_design(order: int, freqs: float | tuple[float, float], btype: str, fs: float):
     """Coefficients, ``sosfilt_zi`` and the sosfiltfilt pad length (scipy's rule)."""
-    sos = scipy.signal.butter(order, freqs, btype=btype, output="sos", fs=fs)
+
+    def make() -> dict[str, np.ndarray]:
+        import scipy.signal
+
+        sos = scipy.signal.butter(order, freqs, btype=btype, output="sos", fs=fs)
+        return {"sos": sos, "zi": scipy.signal.sosfilt_zi(sos)}
+
+    design = cached_design(f"butter {order} {freqs!r} {btype} {fs!r}", make)
+    sos = design["sos"]
     ntaps = 2 * sos.shape[0] + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum())
-    return np.ascontiguousarray(sos), np.ascontiguousarray(scipy.signal.sosfilt_zi(sos)), 3 * ntaps
+    return sos, design["zi"], 3 * ntaps
 
 
 @functools.lru_cache(maxsize=32)
@@ -248,7 +256,18 @@ def _powerline(fs: float) -> tuple[np.ndarray, np.ndarray]:
     """Moving-average taps of NeuroKit2's powerline filter (50 Hz) and their ``lfilter_zi``."""
     n = int(fs / 50) if fs >= 100 else 2
     taps = np.full(n, 1.0 / n)
-    return taps, np.ascontiguousarray(scipy.signal.lfilter_zi(taps, [1.0]))
+    return taps, _lfilter_zi(taps)
+
+
+def _lfilter_zi(taps: np.ndarray) -> np.ndarray:
+    """``scipy.signal.lfilter_zi(taps, [1.0])`` of an FIR filter, through the design cache."""
+
+    def make() -> dict[str, np.ndarray]:
+        import scipy.signal
+
+        return {"zi": scipy.signal.lfilter_zi(taps, [1.0])}
+
+    return cached_design(f"lfilter_zi {taps.tobytes().hex()}", make)["zi"]
 
 
 def ecg_clean(ecg: np.ndarray, fs: float) -> np.ndarray:
@@ -443,7 +462,7 @@ class EcgPeakStream(_PeakStream):
         self._tri = np.convolve(taps, taps)  # filtfilt's magnitude, linear phase
         self._shift = taps.size - 1
         self._sos, self._zi0 = sos, zi
-        self._tri_zi = np.ascontiguousarray(scipy.signal.lfilter_zi(self._tri, [1.0]))
+        self._tri_zi = _lfilter_zi(self._tri)
         self.latency_samples = 1 + (w1 - 1) // 2 + (w2 - 1) // 2 + 1 + self._shift
         size = self.latency_samples + 2 + int(MAX_QRS_S * self.fs)
         self._ring, self._scratch = np.zeros(size), np.zeros(size)
