@@ -24,7 +24,7 @@ import numpy as np
 
 from addiction_index.features._eeg_rows import EegLayout, psd_row
 from addiction_index.features._jit import jit
-from addiction_index.features.artifacts import window_blinks
+from addiction_index.features.artifacts import blink_steps, window_blinks
 from addiction_index.features.eeg import WelchPlan
 from addiction_index.features.eeg import _window_psd as window_psd_kernel
 from addiction_index.features.quality import window_flags
@@ -40,8 +40,8 @@ I_HANN, I_TW, I_POST, I_DFT, I_SCALE, I_RATIO = range(23, 29)
 I_BLINK_FRONT, I_BLINK_REF, I_BLINK_NFRONT, I_BLINK_SMOOTH, I_BLINK_MIN, I_BLINK_FLAGS = range(
     29, 35
 )
-I_BLINK_NREF = 35
-I_HEADER = 36
+I_BLINK_NREF, I_BLINK_STEP = 35, 36
+I_HEADER = 37
 # ftab header: scalars.
 F_DF, F_FLAT, F_RAIL, F_PTP, F_LINE_MAX, F_BLINK = range(6)
 F_HEADER = 6
@@ -96,8 +96,8 @@ class HopTables:
         offsets[: len(sizes)] = sizes
         fs = spec.fs
         offsets[I_BLINK_NFRONT], offsets[I_BLINK_NREF] = front.size, refs.size
-        offsets[I_BLINK_SMOOTH] = max(1, round(blink.smooth_ms * fs / 1000.0))
-        offsets[I_BLINK_MIN] = max(1, round(blink.min_duration_ms * fs / 1000.0))
+        smooth, step, min_len = blink_steps(fs, blink.smooth_ms, blink.min_duration_ms)
+        offsets[I_BLINK_SMOOTH], offsets[I_BLINK_STEP], offsets[I_BLINK_MIN] = smooth, step, min_len
         self.itab = np.concatenate([offsets, *ints])
         self.ftab = np.concatenate(floats)
         n_bins = plan.freqs.size
@@ -168,10 +168,10 @@ def _blink_bits(x, start, n, ftab, itab, scratch, flags):
     """Set BLINK (16) on the spec's blink channels when the window holds an eye blink."""
     frontal = itab[itab[I_BLINK_FRONT] : itab[I_BLINK_FRONT] + itab[I_BLINK_NFRONT]]
     reference = itab[itab[I_BLINK_REF] : itab[I_BLINK_REF] + itab[I_BLINK_NREF]]
-    smooth, min_len = itab[I_BLINK_SMOOTH], itab[I_BLINK_MIN]
-    if n - smooth + 1 < min_len:
+    smooth, step, min_len = itab[I_BLINK_SMOOTH], itab[I_BLINK_STEP], itab[I_BLINK_MIN]
+    if n < smooth + (min_len - 1) * step:
         return
-    blinks = window_blinks(x, start, n, frontal, reference, smooth, ftab[F_BLINK], min_len,
+    blinks = window_blinks(x, start, n, frontal, reference, smooth, step, ftab[F_BLINK], min_len,
                            scratch)  # fmt: skip
     if blinks > 0:
         mask = itab[itab[I_BLINK_FLAGS] : itab[I_BLINK_FLAGS] + flags.shape[0]]

@@ -197,4 +197,4 @@ def test_bad_inputs_are_rejected() -> None:
             call()
         assert info.value.argument == argument
     with pytest.raises(InputError):
-        blink_flags(np.zeros((1, 4, 20)), FRONTAL, FS)  # shorter than smoothing + min duration
+        blink_flags(np.zeros((1, 4, 19)), FRONTAL, FS)  # shorter than smoothing + min duration
