@@ -131,3 +131,24 @@ def test_feature_templates_must_match_the_code(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="eeg_faa") as caught:
         load_feature_spec(path)
     assert caught.value.key == "features"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "numerator: [theta], denominator: [beta]}",
+            "numerator: [theta], denominator: [bta]}",
+            "unknown bands",
+        ),
+        ("peak_alpha_hz: [7.0, 13.0]", "peak_alpha_hz: [7.0, 8.0]", "peak_alpha_hz"),
+        ("      reference: [TP9, TP10]", "      reference: [TP9, TP11]", "quality.blink"),
+        ("max_ratio: 1.0}", "max_ratio: -1.0}", "greater than 0"),
+        ("  hrv_window_beats: 300", "  hrv_window_beats: 2", "greater than or equal to 3"),
+    ],
+)
+def test_new_settings_are_checked_on_load(tmp_path: Path, old: str, new: str, message: str) -> None:
+    path = _edited(tmp_path, old, new)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_feature_spec(path)
+    assert caught.value.file == str(path)
