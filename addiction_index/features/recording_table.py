@@ -34,7 +34,7 @@ from addiction_index.features.hrv_time import hrv_time
 from addiction_index.features.rr_artifacts import rr_artifacts, rr_correct
 from addiction_index.features.spec import FeatureSpec, load_feature_spec
 
-__all__ = ["FeatureTable", "read_rr_file", "recording_features"]
+__all__ = ["FeatureTable", "block_changes", "read_rr_file", "recording_features"]
 
 RR_SUFFIXES = (".txt", ".rr", ".hrm")
 
@@ -163,6 +163,27 @@ def _eeg(track, spec: FeatureSpec, notes: list[str]) -> tuple[np.ndarray, dict[s
     return ends / spec.fs, eeg_features_batch(x, ends, spec)
 
 
+PROTOCOL_MARKERS = frozenset({"session_start", "block_start", "block_end", "rating", "cue"})
+
+
+def block_changes(markers, t0: float) -> list[tuple[float, str]]:
+    """(seconds from ``t0``, block label) at each change of block.
+
+    A recording made by this project carries protocol markers: only ``block_start`` (its block
+    id) and ``block_end`` ("between") change the block; cues and ratings fall inside one. In other
+    files (EDF annotations, stimulus channels) every event starts a block named by its label.
+    """
+    if any(m.label == "block_start" and m.block for m in markers):
+        out = []
+        for m in markers:
+            if m.label == "block_start" and m.block:
+                out.append((m.timestamp - t0, str(m.block)))
+            elif m.label == "block_end":
+                out.append((m.timestamp - t0, "between"))
+        return out
+    return [(m.timestamp - t0, m.label) for m in markers]
+
+
 def recording_features(
     path: str | Path,
     *,
@@ -214,12 +235,12 @@ def recording_features(
             if beats is None:
                 raise ConfigError(path, "no EEG or RR stream", expected="a recording")
             times = _table_times(float(beats[0][-1]), spec)
-        blocks_at = [(m.timestamp - t0, m.label) for m in recording.markers]
+        blocks_at = block_changes(recording.markers, t0)
         notes += [f"skipped {k}: {v}" for k, v in recording.skipped.items()]
     if beats is not None:
         _heart(columns, beats, times, spec)
     blocks = np.full(times.size, "start", dtype=object)
-    for t_marker, label in sorted(blocks_at):
+    for t_marker, label in sorted(blocks_at, key=lambda change: change[0]):  # stable
         blocks[times >= t_marker] = label
     rr = beats[1] if beats is not None else None
     beat_times = beats[0] if beats is not None else None

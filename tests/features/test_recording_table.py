@@ -144,3 +144,27 @@ def test_xdf_with_a_raw_ecg_gets_beats_from_its_r_peaks(shared_file, tmp_path: P
     assert any("R-peaks" in note for note in table.notes)
     assert table.rr_ms is not None and 120 < table.rr_ms.size < 200  # 2 min at 60-90 bpm
     assert np.nanmax(table.columns["hr_mean_bpm"]) < 100
+
+
+def test_project_recordings_are_split_by_block_start_markers() -> None:
+    """Cues and ratings fall inside a block; block_end starts a 'between' stretch."""
+    from addiction_index.features.recording_table import block_changes
+    from addiction_index.signals.streams import Marker
+
+    markers = [
+        Marker(10.0, "session_start"),
+        Marker(10.0, "block_start", "baseline", meta={"role": "baseline"}),
+        Marker(70.0, "block_end", "baseline"),
+        Marker(70.0, "rating", "neutral", 20.0),
+        Marker(70.0, "block_start", "neutral"),
+        Marker(80.0, "cue", "neutral"),
+        Marker(130.0, "block_end", "neutral"),
+    ]
+    assert block_changes(markers, 10.0) == [
+        (0.0, "baseline"),
+        (60.0, "between"),
+        (60.0, "neutral"),
+        (120.0, "between"),
+    ]
+    foreign = [Marker(1.0, "T0"), Marker(5.0, "T2")]  # EDF annotations: each event is a block
+    assert block_changes(foreign, 0.0) == [(1.0, "T0"), (5.0, "T2")]
