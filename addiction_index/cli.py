@@ -14,7 +14,9 @@ import typer
 from rich.console import Console
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
-from addiction_index._cli_features import features_command
+from addiction_index._cli_datasets import dataset_app, export_command
+from addiction_index._cli_extract import features_app
+from addiction_index._cli_models import evaluate_command, models_app, train_command
 from addiction_index.errors import AddictionIndexError
 
 app = typer.Typer(
@@ -30,7 +32,12 @@ devices_app = typer.Typer(help="Wearables: profiles and Bluetooth scanning.", no
 app.add_typer(devices_app, name="devices")
 lsl_app = typer.Typer(help="Lab Streaming Layer streams on the network.", no_args_is_help=True)
 app.add_typer(lsl_app, name="lsl")
-app.command("features")(features_command)
+app.add_typer(features_app, name="features")
+app.add_typer(dataset_app, name="dataset")
+app.command("export")(export_command)
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+app.add_typer(models_app, name="models")
 
 DbOption = Annotated[
     str | None,

@@ -126,6 +126,12 @@ class DatasetCatalog:
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = datasets_root(root)
 
+    @classmethod
+    def in_data_dir(cls, data_dir: str | os.PathLike[str] | None) -> DatasetCatalog:
+        """The catalog of a data folder (the CLI's ``--data-dir``, as
+        ``$ADDICTION_INDEX_DATA_DIR``): ``DIR/datasets``; None: the default data folder's."""
+        return cls(None if data_dir is None else Path(data_dir).expanduser() / "datasets")
+
     def folder(self, name: str) -> Path:
         if not re.match(NAME_PATTERN, name):
             raise InputError("dataset", name, "a name of letters, digits, '.', '_' or '-'")

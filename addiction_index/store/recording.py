@@ -168,7 +168,9 @@ class XdfRecorder:
     features are recomputed from the raw signals on replay.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, created: datetime | None = None) -> None:
+        """``created``: the time written in the file header (default: now). A dataset file
+        whose bytes must depend only on its content (simulations, exports) passes a fixed one."""
         self.path = Path(path)
         self._lock = threading.Lock()  # guards the stream table and pending buffers (short)
         self._io = threading.Lock()  # serialises file writes (flush from any thread, close)
@@ -181,7 +183,8 @@ class XdfRecorder:
             raise StorageError(f"{self.path}: cannot create the XDF recording ({e})") from e
         header = ET.Element("info")
         _element(header, "version", "1.0")
-        _element(header, "datetime", datetime.now(UTC).isoformat(timespec="seconds"))
+        stamp = created if created is not None else datetime.now(UTC)
+        _element(header, "datetime", stamp.isoformat(timespec="seconds"))
         _element(header, "writer", f"addiction-index {__version__} ({SPEC_URL})")
         self._write(b"XDF:" + _chunk(_TAG_FILE_HEADER, _xml(header)))
 
