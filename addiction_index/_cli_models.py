@@ -89,11 +89,13 @@ def load_tables(
     catalog = DatasetCatalog.in_data_dir(data_dir)
     catalog.load(dataset)  # a clear error when the dataset does not exist
     extracted = extract_dataset(catalog, dataset, workers=1, progress=progress)
-    blocks = block_table(catalog, dataset, missing="skip")  # failed recordings are reported
+    left_out = [f"{o.id} ({o.status})" for o in extracted.outcomes if o.status not in _OK]
+    if left_out:
+        Console(stderr=True).print(f"[yellow]left out:[/] {', '.join(left_out)}", highlight=False)
+    blocks = block_table(catalog, dataset, missing="skip")
     table = blocks if task == "craving" else session_table(blocks)
     return table, {
         "dataset": dataset,
-        "recordings_failed": [o.id for o in extracted.outcomes if o.status not in _OK],
         "manifest_hash": file_sha256(catalog.folder(dataset) / MANIFEST),
     }
 

@@ -33,6 +33,7 @@ __all__ = [
     "PSEUDO_BLOCKS",
     "block_table",
     "delta_kind",
+    "recording_blocks",
     "relative_change",
     "session_table",
     "value_features",
@@ -117,6 +118,54 @@ def _label_names(data: Dataset) -> tuple[list[str], list[str], list[str]]:
     return session, [k for k in block if k in session], [k for k in block if k not in session]
 
 
+def recording_blocks(
+    hop: dict[str, np.ndarray],
+    block_of: np.ndarray,
+    features: list[str],
+    kinds: dict[str, DeltaKind],
+    min_usable: float = 0.5,
+    baseline: str = "baseline",
+) -> tuple[
+    list[str],
+    dict[str, int],
+    dict[str, dict[str, float]],
+    dict[str, dict[str, float]],
+    dict[str, dict[str, float]],
+]:
+    """The blocks of one recording's hops (``hop``: feature -> array, ``block_of``: block label
+    per hop): block names in order, hops per block, and per block and feature the usable
+    fraction, the mean over usable hops and the change from the baseline block (the rules of
+    :func:`block_table`). The batch tables and the live session scorer both use it."""
+    names = [b for b in dict.fromkeys(block_of.tolist()) if b not in PSEUDO_BLOCKS]
+    masks = _usable(hop, features)
+    n_hops: dict[str, int] = {}
+    fractions: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[str, float]] = {}
+    for block in names:
+        inside = block_of == block
+        n = n_hops[block] = int(inside.sum())
+        fractions[block], rows[block] = {}, {}
+        for name in features:
+            mask = masks.get(name)
+            if mask is None:  # the recording lacks this feature
+                fractions[block][name] = rows[block][name] = math.nan
+                continue
+            keep = mask & inside
+            k = int(keep.sum())
+            fractions[block][name] = k / n
+            enough = k > 0 and k / n >= min_usable
+            rows[block][name] = float(hop[name][keep].mean()) if enough else math.nan
+    changes: dict[str, dict[str, float]] = {}
+    if names:
+        reference = rows[baseline] if baseline in rows else rows[names[0]]
+        for block in names:
+            changes[block] = {
+                name: relative_change(rows[block][name], reference[name], kinds[name])
+                for name in features
+            }
+    return names, n_hops, fractions, rows, changes
+
+
 def block_table(
     catalog: DatasetCatalog,
     dataset: str | Dataset,
@@ -183,34 +232,20 @@ def block_table(
         if frame is None:
             continue
         block_of = frame["block"].astype(str).to_numpy()
-        names = [b for b in dict.fromkeys(block_of.tolist()) if b not in PSEUDO_BLOCKS]
-        if not names:
-            continue
         hop = {c: frame[c].to_numpy(np.float64) for c in frame.columns if c != "block"}
-        masks = _usable(hop, features)
-        rows: dict[str, dict[str, float]] = {}
+        names, n_hops, fractions, rows, changes = recording_blocks(
+            hop, block_of, features, kinds, min_usable, baseline
+        )
         for block in names:
-            inside = block_of == block
-            n = int(inside.sum())
             meta["subject"].append(entry.subject)
             meta["session"].append(entry.session)
             meta["recording"].append(entry.id)
             meta["block"].append(block)
-            meta["hops"].append(n)
-            means: dict[str, float] = {}
+            meta["hops"].append(n_hops[block])
             for name in features:
-                mask = masks.get(name)
-                if mask is None:  # the recording lacks this feature
-                    usable[name].append(math.nan)
-                    means[name] = math.nan
-                else:
-                    keep = mask & inside
-                    k = int(keep.sum())
-                    usable[name].append(k / n)
-                    enough = k > 0 and k / n >= min_usable
-                    means[name] = float(hop[name][keep].mean()) if enough else math.nan
-                values[name].append(means[name])
-            rows[block] = means
+                usable[name].append(fractions[block][name])
+                values[name].append(rows[block][name])
+                deltas[name].append(changes[block][name])
             own = entry.block_labels.get(block, {})
             for name in session_names:  # the block's own value wins
                 labels[f"label:{name}"].append(own.get(name, entry.labels.get(name)))
@@ -218,11 +253,6 @@ def block_table(
                 labels[f"label:session:{name}"].append(entry.labels.get(name))
             for name in block_only:
                 labels[f"label:{name}"].append(own.get(name))
-        reference = rows[baseline] if baseline in rows else rows[names[0]]
-        for block in names:
-            for name in features:
-                change = relative_change(rows[block][name], reference[name], kinds[name])
-                deltas[name].append(change)
 
     columns: dict[str, object] = dict(meta)
     columns |= {f"usable:{f}": usable[f] for f in features}

@@ -84,6 +84,7 @@ class _Loaded:
     definition: Any
     protocol: Any
     rule_set: Any
+    index_model: Any = None  # a promoted trained model (Artifact) or None
 
 
 def _load(protocol: str, folders: ContentFolders) -> _Loaded:
@@ -97,8 +98,14 @@ def _load(protocol: str, folders: ContentFolders) -> _Loaded:
             key="feature_spec_hash",
             expected="the hash of the running feature specification",
         )
+    from addiction_index.models._trained_index import load_live_index
+
     return _Loaded(
-        spec, definition, load_protocol(protocol), load_rule_set(folder=folders.prescriptions)
+        spec,
+        definition,
+        load_protocol(protocol),
+        load_rule_set(folder=folders.prescriptions),
+        load_live_index(spec.version_hash()),
     )
 
 
@@ -222,8 +229,12 @@ async def _run(
             protocol_name=proto.name,
             protocol_version=proto.version,
             clock_origin=clock.now(),
-            model_name=definition.name,
-            model_version=definition.version,
+            model_name=loaded.index_model.name if loaded.index_model else definition.name,
+            model_version=(
+                str(loaded.index_model.meta.get("created", ""))
+                if loaded.index_model
+                else definition.version
+            ),
             feature_spec_hash=spec.version_hash(),
             seed=seed if simulated else None,
             simulated=simulated,
@@ -245,6 +256,7 @@ async def _run(
             sinks=[StoreSink(store, session_id), *sinks],
             presenters=presenters,
             wait_for_beats=wait_for_beats,
+            index_model=loaded.index_model,
         )
         if on_runner is not None:
             on_runner(runner)

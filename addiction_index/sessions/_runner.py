@@ -111,6 +111,7 @@ class SessionRunner:
         presenters: Sequence[Callable[[list[ScheduledBlock]], None]] = (),
         bootstrap_seed: int = 0,
         wait_for_beats: bool = True,
+        index_model: Any | None = None,
     ) -> None:
         if not sources:
             raise InputError("sources", sources, "at least one source")
@@ -121,6 +122,8 @@ class SessionRunner:
             spec,
         )
         self.clock, self.rater, self.sinks = clock, rater, list(sinks)
+        # A promoted trained index model (models promote NAME), or None: the transparent default.
+        self.index_model = index_model
         # The index's bootstrap is part of the analysis, not of the data: one fixed seed, so a
         # recording replayed later gives the same interval and confidence.
         self.bootstrap_seed = bootstrap_seed
@@ -458,14 +461,20 @@ class SessionRunner:
         return out
 
     def _score(self) -> IndexResult:
-        return score_session(
+        blocks = self._blocks()
+        default = score_session(
             self.definition,
-            self._blocks(),
+            blocks,
             self.ratings,
             eeg_window_s=self.spec.eeg_window_samples / self.spec.fs,
             hop_s=self.spec.hop_s,
             seed=self.bootstrap_seed,
         )
+        if self.index_model is None:
+            return default
+        from addiction_index.models._trained_index import trained_index
+
+        return trained_index(self.index_model, blocks, self.spec, default)
 
     def _resting_hr(self) -> float | None:
         """Mean heart rate over the baseline block's beats (bpm), the prescription's resting HR."""
