@@ -238,10 +238,13 @@ def evaluate_command(
 
 
 @models_app.command("list")
-def list_command(models_dir: ModelsDirOption = None, as_json: JsonOption = False) -> None:
+def list_command(
+    models_dir: ModelsDirOption = None, data_dir: DataDirOption = None, as_json: JsonOption = False
+) -> None:
     """List trained model artifacts; * marks the live model of its task."""
     from addiction_index.models._registry import list_models, models_root
 
+    models_dir = _models_dir(models_dir, data_dir)
     try:
         models = list_models(models_dir)
     except AddictionIndexError as exc:
@@ -276,11 +279,13 @@ def list_command(models_dir: ModelsDirOption = None, as_json: JsonOption = False
 def show_command(
     name: Annotated[str, typer.Argument(help="Artifact name.")],
     models_dir: ModelsDirOption = None,
+    data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show an artifact's metadata and model card."""
     from addiction_index.models._registry import show_model
 
+    models_dir = _models_dir(models_dir, data_dir)
     try:
         info = show_model(name, models_dir)
     except AddictionIndexError as exc:
@@ -301,11 +306,13 @@ def promote_command(
     by: Annotated[str | None, typer.Option(help="Who promotes (default: OS user).")] = None,
     task: Annotated[str | None, typer.Option(help="Task (default: the model's).")] = None,
     models_dir: ModelsDirOption = None,
+    data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Make a trained model the live model of its task (recorded with who and when)."""
     from addiction_index.models._registry import promote
 
+    models_dir = _models_dir(models_dir, data_dir)
     try:
         entry = promote(name, task=task, by=by, models_dir=models_dir)
     except AddictionIndexError as exc:

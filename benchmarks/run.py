@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 MODULES = (
     "bench_eeg_features",
+    "bench_extract",
     "bench_hrv",
     "bench_rpeaks",
     "bench_residents",

@@ -61,7 +61,7 @@ def test_subject_grouped_cv_scores_lower_than_a_leaky_split_of_the_same_data(stu
     assert g["spearman"]["value"] < k["spearman"]["value"]
 
 
-def test_a_promoted_index_model_scores_the_next_assessment(study, monkeypatch) -> None:
+def test_promoted_models_score_the_next_assessment(study, monkeypatch) -> None:
     from addiction_index.models._registry import models_root
     from addiction_index.sessions import run_simulated_assessment
 
@@ -73,6 +73,10 @@ def test_a_promoted_index_model_scores_the_next_assessment(study, monkeypatch) -
     save_trained(models_root() / "index-logistic-v1", trained)
     entry = promote("index-logistic-v1", by="researcher-1")
     assert entry["by"] == "researcher-1"
+    blocks = block_table(catalog, "study")
+    craving = train_model(blocks, "craving", "ridge", "latent_craving", spec_hash, dataset="study")
+    save_trained(models_root() / "craving-ridge-v1", craving)
+    promote("craving-ridge-v1", by="researcher-1")
 
     result = asyncio.run(
         run_simulated_assessment(subject="R-0001", craving=80.0, seed=5, db=str(data_dir / "s.db"))
@@ -82,3 +86,23 @@ def test_a_promoted_index_model_scores_the_next_assessment(study, monkeypatch) -
     assert index.status == "ok" and 0.0 <= index.value <= 100.0
     assert index.contributions and "transparent default" in index.reason
     assert index.statement  # the not-a-diagnosis statement travels with every score
+
+    # The live craving came from the promoted model: higher in the drug block than in the neutral.
+    from addiction_index.store import open_store
+
+    with open_store(str(data_dir / "s.db")) as store:
+        scores = store.get_scores(result.session_id, kind="craving")
+    spans = {m.block: [] for m in result.outcome.markers if m.label == "block_start"}
+    for m in result.outcome.markers:
+        if m.label in ("block_start", "block_end"):
+            spans[m.block].append(m.timestamp - result.outcome.origin)
+
+    def mean_in(block: str) -> float:
+        start, end = spans[block]
+        values = [
+            s["value"] for s in scores if start + 30 <= s["t"] <= end and s["value"] is not None
+        ]
+        return sum(values) / len(values)
+
+    print("live craving, neutral/drug block means:", mean_in("neutral"), mean_in("drug"))
+    assert mean_in("drug") > mean_in("neutral") + 10, (mean_in("drug"), mean_in("neutral"))

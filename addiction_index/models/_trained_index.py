@@ -22,16 +22,16 @@ if TYPE_CHECKING:
     from addiction_index.features.spec import FeatureSpec
     from addiction_index.models._artifact import Artifact
 
-__all__ = ["load_live_index", "session_cue_row", "trained_index"]
+__all__ = ["load_live", "session_cue_row", "trained_index"]
 
 
-def load_live_index(
-    spec_hash: str, models_dir: str | os.PathLike[str] | None = None
+def load_live(
+    task: str, spec_hash: str, models_dir: str | os.PathLike[str] | None = None
 ) -> Artifact | None:
-    """The promoted index model, loaded and checked; None when none is promoted."""
+    """The promoted model of ``task`` (craving, index), loaded and checked; None if none is."""
     from addiction_index.models._registry import live_model
 
-    path = live_model("index", models_dir)
+    path = live_model(task, models_dir)
     if path is None:
         return None
     from addiction_index.models._artifact import load_artifact

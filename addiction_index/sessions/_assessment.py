@@ -84,7 +84,8 @@ class _Loaded:
     definition: Any
     protocol: Any
     rule_set: Any
-    index_model: Any = None  # a promoted trained model (Artifact) or None
+    index_model: Any = None  # promoted trained models (Artifact) or None: the default
+    craving_model: Any = None
 
 
 def _load(protocol: str, folders: ContentFolders) -> _Loaded:
@@ -98,14 +99,15 @@ def _load(protocol: str, folders: ContentFolders) -> _Loaded:
             key="feature_spec_hash",
             expected="the hash of the running feature specification",
         )
-    from addiction_index.models._trained_index import load_live_index
+    from addiction_index.models._trained_index import load_live
 
     return _Loaded(
         spec,
         definition,
         load_protocol(protocol),
         load_rule_set(folder=folders.prescriptions),
-        load_live_index(spec.version_hash()),
+        load_live("index", spec.version_hash()),
+        load_live("craving", spec.version_hash()),
     )
 
 
@@ -257,6 +259,7 @@ async def _run(
             presenters=presenters,
             wait_for_beats=wait_for_beats,
             index_model=loaded.index_model,
+            craving_model=loaded.craving_model,
         )
         if on_runner is not None:
             on_runner(runner)

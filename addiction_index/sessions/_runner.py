@@ -112,6 +112,7 @@ class SessionRunner:
         bootstrap_seed: int = 0,
         wait_for_beats: bool = True,
         index_model: Any | None = None,
+        craving_model: Any | None = None,
     ) -> None:
         if not sources:
             raise InputError("sources", sources, "at least one source")
@@ -169,7 +170,12 @@ class SessionRunner:
             (src, s) for src in sources for s in src.streams if s in waited and s is not None
         ]
         self._features = HopFeatures(spec)
-        self._craving = LiveCraving(definition)
+        if craving_model is None:
+            self._craving: Any = LiveCraving(definition)
+        else:  # a promoted trained model (models promote NAME)
+            from addiction_index.models._trained_craving import TrainedLiveCraving
+
+            self._craving = TrainedLiveCraving(craving_model, spec)
         self._window = np.empty((spec.eeg_window_samples, len(spec.channels)))
         self._window_times = np.empty(spec.eeg_window_samples)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="features")
