@@ -202,6 +202,7 @@ def evaluate_command(
     """Write an HTML evaluation report of a saved model on a dataset."""
     from addiction_index.models._artifact import artifact_paths, load_artifact
     from addiction_index.models._evaluation_report import write_report
+    from addiction_index.models._explain import explain
     from addiction_index.models._registry import models_root
     from addiction_index.models._validation import evaluate_artifact
 
@@ -219,6 +220,7 @@ def evaluate_command(
                 n_bootstrap=bootstrap,
                 **source,
             )
+            why = explain(artifact.estimator, artifact.features(table), artifact.task, top_k=10)
         card = artifact_paths(artifact.path)["card"]
         target = write_report(
             out or Path(f"{name}.{dataset}.report.html"),
@@ -226,6 +228,7 @@ def evaluate_command(
             meta=artifact.meta,
             card=card.read_text(encoding="utf-8") if card.is_file() else "",
             external=external,
+            explanations=why,
         )
     except AddictionIndexError as exc:
         _fail(exc)

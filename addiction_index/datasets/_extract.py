@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from addiction_index._progress import counting_bar
 from addiction_index.datasets._manifest import (
     Dataset,
     DatasetCatalog,
@@ -315,32 +316,6 @@ def _dask(tasks: list[_Task], scheduler: str | Client) -> tuple[Iterator[Recordi
     return results(), workers
 
 
-def _progress_bar(enabled: bool, total: int, title: str) -> Any:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("recordings"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-    )
-    bar.add_task(title, total=total)
-    return bar
-
-
 def extract_dataset(
     catalog: DatasetCatalog,
     dataset: str | Dataset,
@@ -397,15 +372,15 @@ def extract_dataset(
     else:
         backend, n_workers = "in-process", 1
         stream = _in_process(tasks)
-    with _progress_bar(progress, len(data.recordings), f"features of {data.name}") as bar:
-        task_id = bar.task_ids[0]
-        bar.advance(task_id, len(outcomes))
+    title = f"features of {data.name}"
+    with counting_bar(progress, len(data.recordings), title, "recordings") as advance:
+        advance(len(outcomes))
         for done in outcomes.values():
             if on_outcome is not None:
                 on_outcome(done)
         for done in stream:
             outcomes[done.id] = done
-            bar.advance(task_id)
+            advance()
             if on_outcome is not None:
                 on_outcome(done)
     ordered = [outcomes[e.id] for e in data.recordings]

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from addiction_index._progress import counting_bar
 from addiction_index.datasets._manifest import Dataset, DatasetCatalog, RecordingEntry, file_sha256
 from addiction_index.datasets._xdf_write import write_xdf
 from addiction_index.devices._profiles import load_profile
@@ -222,7 +223,7 @@ def simulate_study(
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(people)))
     started = time.perf_counter()
     done: dict[str, RecordingEntry] = {}
-    with _progress(progress, len(people), f"simulating {name}") as advance:
+    with counting_bar(progress, len(people), f"simulating {name}", "people") as advance:
         if n_workers == 1:
             for job in jobs:
                 entry = _simulate_entry(job)
@@ -289,33 +290,3 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     """Fork where available (workers inherit the imported libraries), else the default."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
-
-
-class _progress:
-    """A rich progress bar on stderr (or nothing); the context value advances it by one."""
-
-    def __init__(self, enabled: bool, total: int, label: str) -> None:
-        self.enabled, self.total, self.label = enabled, total, label
-        self._bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self._bar.start()
-        task = self._bar.add_task(self.label, total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -47,6 +47,7 @@ $leaky
 <h2>Summary</h2>$summary
 <h2>Metrics (out of fold)</h2>$metrics
 <h2>Figures</h2>$figures
+<h2>What drives the scores</h2>$explanations
 <h2>Validation scheme</h2>$scheme
 <h2>Tuned parameters per outer fold</h2>$folds
 <h2>Data</h2>$data
@@ -171,6 +172,47 @@ def _dl(items: dict[str, Any]) -> str:
     return _table(rows, {"key": "", "value": ""})
 
 
+def _explanations(explanations: list[Any] | None) -> str:
+    """Features ranked by how often they are among a score's top contributions, with their
+    mean signed contribution, and the contributions of the highest score."""
+    if not explanations:
+        return "<p>No explanations were computed for this report.</p>"
+    first = explanations[0]
+    seen: dict[str, list[float]] = {}
+    labels: dict[str, str] = {}
+    for e in explanations:
+        for c in e.contributions:
+            seen.setdefault(c["feature"], []).append(c["contribution"])
+            labels[c["feature"]] = c["label"]
+    ranked = sorted(seen, key=lambda f: (-len(seen[f]), -abs(sum(seen[f]) / len(seen[f]))))
+    rows = [
+        {
+            "feature": labels[f],
+            "share": f"{len(seen[f]) / len(explanations):.0%}",
+            "mean": f"{sum(seen[f]) / len(seen[f]):+.3g}",
+        }
+        for f in ranked[:10]
+    ]
+    top = max(explanations, key=lambda e: e.score)
+    example = [
+        {
+            "feature": c["label"],
+            "value": "—" if c["value"] is None else f"{c['value']:.3g}",
+            "contribution": f"{c['contribution']:+.3g}",
+        }
+        for c in top.contributions
+    ]
+    k = len(first.contributions)
+    return (
+        f"<p>Method: {html.escape(first.method)}; contributions in {html.escape(first.units)}. "
+        f"The saved model applied to every row of this dataset (in sample). Share: how often a "
+        f"feature is among a score's {k} largest contributions.</p>"
+        + _table(rows, {"feature": "feature", "share": "share of scores", "mean": "mean"})
+        + f"<p>The highest score ({top.score:.1f}, base {top.base:.3g}):</p>"
+        + _table(example, {"feature": "feature", "value": "value", "contribution": "contribution"})
+    )
+
+
 def render_report(
     result: ValidationResult,
     *,
@@ -178,6 +220,7 @@ def render_report(
     card: str = "",
     external: dict[str, Any] | None = None,
     title: str | None = None,
+    explanations: list[Any] | None = None,
 ) -> str:
     """The HTML page of a validation result (``meta``/``card`` of an artifact when evaluated)."""
     from addiction_index import __version__
@@ -239,6 +282,7 @@ def render_report(
         ),
         metrics=metrics,
         figures="".join(figures),
+        explanations=_explanations(explanations),
         scheme=_dl({k: v for k, v in result.scheme.items() if not isinstance(v, bool)}),
         folds=_table(folds, {"fold": "fold", "train": "train", "test": "test", "params": "tuned"}),
         data=_dl(data),

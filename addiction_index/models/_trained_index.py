@@ -100,7 +100,20 @@ def trained_index(
         if not ok
     ]
     value = float(artifact.score(pd.DataFrame([row]))[0])
+    no_reactivity = float(artifact.score(pd.DataFrame([dict.fromkeys(row, 0.0)]))[0])
     why = explain(artifact.estimator, X, "index", top_k=5)[0]
+    contributions = [
+        {
+            "feature": c["feature"].removeprefix("cue:"),
+            "label": c["label"],
+            "change": c["value"],
+            "change_pct": _percent(c["feature"], c["value"], spec),
+            "points": c["contribution"],
+            "units": why.units,
+            "method": why.method,
+        }
+        for c in why.contributions
+    ]
     scheme = artifact.meta.get("validation") or {}
     outer = scheme.get("outer") if isinstance(scheme, dict) else None
     reason = f"trained model {artifact.name}" + (f", validated by {outer}" if outer else "")
@@ -110,8 +123,8 @@ def trained_index(
         value=value,
         confidence=float(present.mean()),
         interval=None,
-        base_value=float(why.base),
-        contributions=[dict(c, units=why.units, method=why.method) for c in why.contributions],
+        base_value=no_reactivity,
+        contributions=contributions,
         excluded=excluded,
         reason=reason,
         model=artifact.name,
@@ -119,3 +132,13 @@ def trained_index(
         validated=False,
         block_summaries=default.block_summaries,
     )
+
+
+def _percent(column: str, value: float | None, spec: FeatureSpec) -> float | None:
+    """A log-ratio change as a percentage (None for differences and missing values)."""
+    from addiction_index.datasets._tables import delta_kind
+
+    name = column.removeprefix("cue:")
+    if value is None or name not in spec.registry or delta_kind(spec.registry[name]) != "log_ratio":
+        return None
+    return 100.0 * (float(np.exp(value)) - 1.0)

@@ -25,11 +25,11 @@ def index_table(index: dict[str, Any]) -> Table:
         table.add_row("index", Text(f"no score: {index.get('status')}", style="bold red"), "")
         table.add_row("why", index.get("reason", ""), "")
         return table
-    lo, hi = index["interval"]
+    interval = index.get("interval")
     table.add_row(
         "index (0-100)",
         Text(f"{index['value']:.1f}", style="bold"),
-        f"90 % interval {lo:.0f}-{hi:.0f}",
+        f"90 % interval {interval[0]:.0f}-{interval[1]:.0f}" if interval else "",
     )
     table.add_row("confidence (0-1)", f"{index['confidence']:.2f}", "")
     table.add_row("at no reactivity", "", f"{index['base_value']:.1f}")
@@ -38,9 +38,15 @@ def index_table(index: dict[str, Any]) -> Table:
             change = f"{c['change_pct']:+.0f} %"
         elif c["feature"] == "self_report":
             change = f"VAS {c['change']:.0f}"
+        elif c["change"] is None:  # not usable in the session (a trained model imputes it)
+            change = "—"
         else:
             change = f"{c['change']:+.3f}"
         table.add_row(f"  {c['label']}", change, f"{c['points']:+.1f}")
+    if index["contributions"] and "units" in index["contributions"][0]:
+        table.add_row("", "", f"points: {index['contributions'][0]['units']}")
+    if index.get("reason"):
+        table.add_row("model", index["reason"], "")
     for e in index.get("excluded", []):
         table.add_row(f"  {e['feature']}", Text("left out", style="yellow"), e["reason"])
     return table

@@ -38,3 +38,17 @@ def test_index_report_has_roc_and_reliability(session_table):
 def test_leaky_report_is_marked(block_table):
     result = validate(block_table, "craving", "ridge", leaky=True, **FAST)
     assert "LEAKY" in render_report(result)
+
+
+def test_report_shows_what_drives_the_scores(block_table):
+    from addiction_index.models._explain import explain
+    from addiction_index.models._training import task_data, train_model
+
+    trained = train_model(block_table, "craving", "ridge", inner_folds=2)
+    X = task_data(block_table, "craving").X
+    why = explain(trained.estimator, X, "craving", top_k=3)
+    page = render_report(validate(block_table, "craving", "ridge", **FAST), explanations=why)
+    assert "What drives the scores" in page and "linear" in page
+    top = max(why, key=lambda e: e.score)
+    assert f"{top.contributions[0]['contribution']:+.3g}" in page
+    assert "No explanations" in render_report(validate(block_table, "craving", "ridge", **FAST))
