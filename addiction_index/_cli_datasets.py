@@ -221,6 +221,10 @@ def export_command(
         int | None, typer.Option(help="Seed of the date shift (default: random).")
     ] = None,
     data_dir: DataDir = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="The centre's database that keeps the study codes (default: the usual)."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Export a dataset as pseudonymised BIDS (study codes, shifted dates, no free text)."""
@@ -228,7 +232,7 @@ def export_command(
 
     try:
         with Console(stderr=True).status(f"exporting {dataset} to {bids}…"):
-            report = export_bids(_catalog(data_dir), dataset, bids, seed=seed)
+            report = export_bids(_catalog(data_dir), dataset, bids, seed=seed, db=db)
     except AddictionIndexError as exc:
         _fail(exc)
     if as_json:
@@ -237,7 +241,7 @@ def export_command(
     console = Console()
     console.print(
         f"exported {len(report.exported)} recordings of [bold]{dataset}[/] to {report.out_dir} "
-        f"({report.seconds:.1f} s); study codes kept in {report.codes_file}"
+        f"({report.seconds:.1f} s); study codes kept only in {report.database}"
     )
     for s in report.skipped:
         console.print(f"[yellow]skipped[/] {s.path}: {s.reason}")

@@ -22,8 +22,8 @@ Layout (one recording = one subject/session/task[/run])::
 - Pseudonymisation: subjects become study codes ``sub-01``… in the order of the dataset's
   subject codes; dates move back by a random whole number of days per export; the BrainVision
   header holds no patient data; no free text (descriptions, file names) is exported. The mapping
-  (dataset, subject, study code, date shift) is kept in a JSON file of the catalog root,
-  ``study_codes.json`` (or ``db``), never inside the export folder.
+  (dataset, subject, study code, date shift, export folder) is kept only in the centre's
+  database (table ``study_codes``, :meth:`SessionStore.study_codes`), never in the export.
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import make_url
 
 from addiction_index.datasets._manifest import DatasetCatalog, SkippedFile
-from addiction_index.errors import InputError, StorageError
+from addiction_index.errors import InputError
+from addiction_index.store import open_store, resolve_database_url
 
-__all__ = ["STUDY_CODES_FILE", "ExportReport", "export_bids"]
+__all__ = ["ExportReport", "export_bids"]
 
-STUDY_CODES_FILE = "study_codes.json"
 #: events.tsv columns written by the export (block labels come after them).
 EVENT_COLUMNS = ("onset", "duration", "trial_type", "sample", "block", "rating", "rr_ms", "meta")
 _EVENTS_JSON = {
@@ -62,7 +63,7 @@ class ExportReport:
     """What an export wrote: the BIDS root, one row per exported recording, what it left out."""
 
     out_dir: Path
-    codes_file: Path
+    database: str  # where the study-code mapping was recorded (password masked)
     date_shift_days: int
     exported: list[dict[str, str]] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
@@ -71,7 +72,7 @@ class ExportReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "bids_root": str(self.out_dir),
-            "study_codes_file": str(self.codes_file),
+            "study_codes_database": self.database,
             "exported": self.exported,
             "skipped": [s.model_dump() for s in self.skipped],
             "seconds": round(self.seconds, 3),
@@ -80,26 +81,6 @@ class ExportReport:
 
 def _label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", text) or "1"
-
-
-def _codes_file(catalog: DatasetCatalog, db: str | os.PathLike[str] | None, out: Path) -> Path:
-    path = Path(db).expanduser().resolve() if db is not None else catalog.root / STUDY_CODES_FILE
-    if path.resolve().is_relative_to(out):
-        raise InputError("db", str(path), "a study-code file outside the export folder")
-    return path
-
-
-def _save_codes(path: Path, rows: list[dict[str, Any]]) -> None:
-    existing: list[dict[str, Any]] = []
-    if path.is_file():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise StorageError(f"{path}: the study-code file is not valid JSON ({exc})") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(existing + rows, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _events_frame(recording, t0: float, fs: float, blocks: dict[str, dict[str, Any]]):
@@ -226,16 +207,15 @@ def export_bids(
 
     ``study_prefix``: letters before the number of the BIDS subject label (the default "sub"
     is BIDS's own prefix, giving ``sub-01``; "P" gives ``sub-P01``). ``date_shift_days``: days
-    to move dates back (default: drawn from 365-3650 with ``seed``). ``db``: the JSON file that
-    keeps the study-code mapping (default ``<catalog root>/study_codes.json``); it must lie
-    outside ``out_dir``.
+    to move dates back (default: drawn from 365-3650 with ``seed``). ``db``: the centre's database
+    (URL or SQLite path; default ``$ADDICTION_INDEX_DB`` or the user data folder's) that keeps the
+    study-code mapping, table ``study_codes``.
     """
     from mne_bids import BIDSPath, make_dataset_description
 
     started = time.perf_counter()
     dataset = catalog.load(dataset_name)
     out = Path(out_dir).expanduser().resolve()
-    codes_file = _codes_file(catalog, db, out)
     if out.exists() and any(out.iterdir()):
         raise InputError("out_dir", str(out), "an empty or new folder for the BIDS export")
     if date_shift_days is None:
@@ -247,7 +227,8 @@ def export_bids(
         microsecond=0
     )
     task = _label(str(dataset.provenance.get("protocol", "recording")))
-    report = ExportReport(out, codes_file, date_shift_days)
+    url = make_url(resolve_database_url(db)).render_as_string(hide_password=True)
+    report = ExportReport(out, url, date_shift_days)
     out.mkdir(parents=True, exist_ok=True)
     make_dataset_description(
         path=out, name="addiction-index pseudonymised export", overwrite=True, verbose=False
@@ -270,20 +251,18 @@ def export_bids(
         report.exported.append({"id": entry.id, "bids": bids_path.basename})
     if label_rows:
         _write_label_tables(out, label_rows)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    _save_codes(
-        codes_file,
-        [
-            {
-                "dataset": dataset.name,
-                "subject": subject,
-                "study_code": f"sub-{code}",
-                "date_shift_days": date_shift_days,
-                "export_dir": str(out),
-                "exported_at": now,
-            }
-            for subject, code in codes.items()
-        ],
-    )
+    with open_store(db) as store:  # the mapping stays in the centre's database only
+        store.add_study_codes(
+            [
+                {
+                    "dataset": dataset.name,
+                    "subject": subject,
+                    "study_code": f"sub-{code}",
+                    "date_shift_days": date_shift_days,
+                    "export_dir": str(out),
+                }
+                for subject, code in codes.items()
+            ]
+        )
     report.seconds = time.perf_counter() - started
     return report

@@ -37,6 +37,7 @@ from addiction_index.store._schema import (
     PrescriptionRecord,
     ScoreRecord,
     SessionRecord,
+    StudyCodeRecord,
     Subject,
     block_summary_row,
     check_finish_args,
@@ -45,6 +46,7 @@ from addiction_index.store._schema import (
     marker_row,
     score_row,
     session_dict,
+    study_code_row,
 )
 
 __all__ = ["SessionStore"]
@@ -201,6 +203,21 @@ class SessionStore:
         self._clock_origin(session_id)  # checks that the session exists
         records = [block_summary_row(session_id, row) for row in rows]
         return self._insert(BlockSummaryRecord, records, "block summaries")
+
+    def add_study_codes(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Record an export's study codes: dicts with ``dataset``, ``subject``, ``study_code``,
+        ``date_shift_days``, ``export_dir``. Returns the number of rows written."""
+        records = [study_code_row(r) for r in rows]
+        return self._insert(StudyCodeRecord, records, "study codes")
+
+    def study_codes(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        """The recorded study codes (of one dataset), oldest export first."""
+        query = select(StudyCodeRecord).order_by(StudyCodeRecord.id)
+        if dataset is not None:
+            query = query.where(StudyCodeRecord.dataset == dataset)
+        keys = ("dataset", "subject", "study_code", "date_shift_days", "export_dir", "exported_at")
+        with self._transaction("reading study codes") as session:
+            return [_plain(row, keys) for row in session.scalars(query).all()]
 
     def finish_session(
         self,

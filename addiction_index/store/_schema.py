@@ -180,7 +180,34 @@ class PrescriptionRecord(Base):
     prescription_json: Mapped[dict[str, Any]]  # the full decision, including the rules fired
 
 
+class StudyCodeRecord(Base):
+    """A pseudonymised export's study code for one subject: the only link back to the person.
+
+    Kept only here, in the centre's database, never in the export (issue 7)."""
+
+    __tablename__ = "study_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    study_code: Mapped[str] = mapped_column(String(64))
+    date_shift_days: Mapped[int]
+    export_dir: Mapped[str] = mapped_column(String)
+    exported_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 # -- checks on incoming values ---------------------------------------------------------------
+
+
+def study_code_row(r: dict[str, Any]) -> dict[str, Any]:
+    """A checked :class:`StudyCodeRecord` row from an export's mapping entry."""
+    return {
+        "dataset": _text("dataset", r["dataset"], 64),
+        "subject": check_subject_code(r["subject"]),
+        "study_code": _text("study_code", r["study_code"], 64),
+        "date_shift_days": int(r["date_shift_days"]),
+        "export_dir": _text("export_dir", r["export_dir"]),
+    }
 
 
 def check_subject_code(code: object) -> str:

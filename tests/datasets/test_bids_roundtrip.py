@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from addiction_index.datasets import DatasetCatalog, export_bids, import_recordings, simulate_study
 from addiction_index.features.recording_table import recording_features
+from addiction_index.store import open_store
 
 # BrainVision (pybv) stores 32-bit floats in µV: a relative rounding error of 2^-24 per sample
 # (the +50 µV offset sets its size). Features agree to rtol 1e-5 (band powers in µV²), atol 1e-3
@@ -20,18 +19,20 @@ EEG_RTOL, EEG_ATOL = 1e-5, 1e-3
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory):
     root = tmp_path_factory.mktemp("rt")
+    database = root / "centre.sqlite"
     catalog = DatasetCatalog(root / "catalog")
     original = simulate_study(catalog, "orig", residents=2, controls=1, seed=11, progress=False)
-    report = export_bids(catalog, "orig", root / "bids", seed=3)
+    report = export_bids(catalog, "orig", root / "bids", seed=3, db=database)
     back = import_recordings(catalog, "back", root / "bids", "bids")
-    return catalog, original, report, back
+    with open_store(database) as store:
+        codes = {r["subject"]: r["study_code"] for r in store.study_codes("orig")}
+    return catalog, original, report, back, codes
 
 
 def test_features_and_labels_survive(round_trip):
-    catalog, original, report, back = round_trip
+    catalog, original, report, back, codes = round_trip
     assert len(report.exported) == 3 and not report.skipped
     assert len(back.imported) == 3 and not back.skipped
-    codes = {r["subject"]: r["study_code"] for r in json.loads(report.codes_file.read_text())}
     by_subject = {f"sub-{e.subject}": e for e in back.dataset.recordings}
     for entry in original.recordings:
         twin = by_subject[codes[entry.subject]]
@@ -48,8 +49,8 @@ def test_features_and_labels_survive(round_trip):
 
 
 def test_export_holds_no_subject_code_or_date(round_trip):
-    _, original, report, _ = round_trip
-    assert not report.codes_file.is_relative_to(report.out_dir)
+    _, original, report, _, codes = round_trip
+    assert set(codes) == set(original.subjects())  # the mapping is in the database only
     date = original.created.date()
     forbidden = [*original.subjects(), date.isoformat(), date.strftime("%d.%m.%y"),
                  date.strftime("%d-%b-%Y").upper(), original.name]  # fmt: skip
