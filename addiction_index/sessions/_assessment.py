@@ -280,7 +280,10 @@ async def _run(
                 craving=outcome.ratings.get("post_cue"),
             )
             prescription = prescribe(loaded.rule_set, inputs).to_dict()
-        stored_index = index.to_dict() | {"signal_quality": outcome.usability}
+        stored_index = index.to_dict() | {
+            "signal_quality": outcome.usability,
+            "resting_hr_bpm": outcome.resting_hr_bpm,  # the prescription loop reads it back
+        }
         store.finish_session(
             session_id, status="completed", index=stored_index, prescription=prescription
         )
