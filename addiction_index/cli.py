@@ -15,8 +15,10 @@ from rich.console import Console
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
 from addiction_index._cli_datasets import dataset_app, export_command
+from addiction_index._cli_exercise import exercise_command
 from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
+from addiction_index._cli_rules import rules_app
 from addiction_index.errors import AddictionIndexError
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ app.command("export")(export_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.add_typer(models_app, name="models")
+app.command("exercise")(exercise_command)
+app.add_typer(rules_app, name="rules")
 
 DbOption = Annotated[
     str | None,

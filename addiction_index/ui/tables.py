@@ -52,18 +52,8 @@ def index_table(index: dict[str, Any]) -> Table:
     return table
 
 
-def prescription_table(p: dict[str, Any] | None) -> Table:
-    table = Table(title="Prescription", title_justify="left")
-    table.add_column("", style="bold")
-    table.add_column("")
-    if p is None:
-        table.add_row(
-            "none",
-            "a prescription needs the resting heart rate of the baseline block "
-            "and the resident's age",
-        )
-        return table
-    ex, mu = p["exercise"], p["music"]
+def _exercise_rows(table: Table, ex: dict[str, Any]) -> None:
+    """The FITT-VP lines of an exercise prescription."""
     zone = f"{ex['zone_bpm'][0]}-{ex['zone_bpm'][1]} bpm"
     table.add_row(
         "exercise",
@@ -78,12 +68,37 @@ def prescription_table(p: dict[str, Any] | None) -> Table:
         f"resting {ex['resting_hr']:.0f} bpm)",
     )
     table.add_row("RPE", f"{ex['rpe'][0]}-{ex['rpe'][1]} (Borg 6-20)")
+    fitt = ex.get("fitt_vp") or {}
+    for key in ("volume", "progression"):
+        if fitt.get(key):
+            table.add_row(key, fitt[key])
+    if ex.get("progression_applied"):
+        table.add_row("this time", ex["progression_applied"])
+
+
+def prescription_table(p: dict[str, Any] | None) -> Table:
+    table = Table(title="Prescription", title_justify="left")
+    table.add_column("", style="bold")
+    table.add_column("")
+    if p is None:
+        table.add_row(
+            "none",
+            "a prescription needs the resting heart rate of the baseline block "
+            "and the resident's age",
+        )
+        return table
+    ex, mu = p["exercise"], p["music"]
+    if ex is None:  # a contraindication vetoed exercise
+        for action in (p.get("veto") or {}).get("actions", []):
+            table.add_row(Text("no exercise", style="bold red"), action)
+    else:
+        _exercise_rows(table, ex)
     table.add_row(
         "music",
         f"{mu['purpose']} ({mu['timing']}), {mu['tempo_bpm'][0]}-"
         f"{mu['tempo_bpm'][1]} bpm, {mu['minutes'][0]}-{mu['minutes'][1]} min",
     )
-    for note in [*ex.get("notes", []), *mu.get("notes", [])]:
+    for note in [*((ex or {}).get("notes", [])), *mu.get("notes", [])]:
         table.add_row("note", note)
     fired = ", ".join(r["id"] for r in p["rules_fired"]) or "none (defaults)"
     table.add_row("rules fired", f"{fired} · rule set {p['rule_set']} {p['version']}")
