@@ -18,6 +18,7 @@ from addiction_index._cli_datasets import dataset_app, export_command
 from addiction_index._cli_exercise import exercise_command
 from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
+from addiction_index._cli_programme import plan_command, prescribe_command
 from addiction_index._cli_rules import rules_app
 from addiction_index.errors import AddictionIndexError
 
@@ -42,6 +43,8 @@ app.command("evaluate")(evaluate_command)
 app.add_typer(models_app, name="models")
 app.command("exercise")(exercise_command)
 app.add_typer(rules_app, name="rules")
+app.command("prescribe")(prescribe_command)
+app.command("plan")(plan_command)
 
 DbOption = Annotated[
     str | None,

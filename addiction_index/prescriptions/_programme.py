@@ -83,6 +83,7 @@ class ProgrammeSettings(_Strict):
     citations: dict[str, str]
     reassessment: Reassessment
     session_counts_when_completed: float = Field(gt=0, le=1)
+    progression_levels: int = Field(ge=0, le=50)
     response: ResponseRules
 
     @model_validator(mode="after")

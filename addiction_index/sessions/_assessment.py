@@ -25,7 +25,7 @@ from addiction_index.devices._source import Source
 from addiction_index.errors import ConfigError, InputError
 from addiction_index.features.spec import load_feature_spec
 from addiction_index.models import load_model_definition
-from addiction_index.prescriptions import PrescriptionInputs, load_rule_set, prescribe
+from addiction_index.prescriptions import load_rule_set
 from addiction_index.resources import content_dir
 from addiction_index.sessions._protocol import ScheduledBlock, load_protocol
 from addiction_index.sessions._runner import Rater, SessionOutcome, SessionRunner, SessionSink
@@ -84,8 +84,25 @@ class _Loaded:
     definition: Any
     protocol: Any
     rule_set: Any
+    programme: Any = None  # prescriptions/programme.yaml
     index_model: Any = None  # promoted trained models (Artifact) or None: the default
     craving_model: Any = None
+
+
+def _prescribe(store: Any, subject: str, age: float | None, outcome: Any, loaded: _Loaded) -> Any:
+    """The prescription loop after an assessment: intake facts (the age given here is one),
+    the programme so far and this assessment give the next prescription, stored with it.
+    None without a resting heart rate or a known age."""
+    from addiction_index.prescriptions._programme_loop import prescribe_subject
+    from addiction_index.store._programme_store import ProgrammeRecords
+
+    if outcome.resting_hr_bpm is None:
+        return None
+    records = ProgrammeRecords(store)
+    facts = records.record_intake(subject, {"age": age}) if age is not None else {}
+    if "age" not in (facts or records.intake(subject)):
+        return None
+    return prescribe_subject(store, subject, loaded.rule_set, loaded.programme)
 
 
 def _load(protocol: str, folders: ContentFolders) -> _Loaded:
@@ -100,12 +117,14 @@ def _load(protocol: str, folders: ContentFolders) -> _Loaded:
             expected="the hash of the running feature specification",
         )
     from addiction_index.models._trained_index import load_live
+    from addiction_index.prescriptions._programme import load_programme_settings
 
     return _Loaded(
         spec,
         definition,
         load_protocol(protocol),
         load_rule_set(folder=folders.prescriptions),
+        load_programme_settings(folder=folders.prescriptions),
         load_live("index", spec.version_hash()),
         load_live("craving", spec.version_hash()),
     )
@@ -270,23 +289,12 @@ async def _run(
             raise
         index = outcome.index
         store.add_block_summaries(session_id, index.block_summaries)
-        prescription = None
-        if outcome.resting_hr_bpm is not None and age is not None:
-            inputs = PrescriptionInputs(
-                age=age,
-                resting_hr=round(outcome.resting_hr_bpm, 1),
-                index=index.value,
-                index_confidence=index.confidence or 0.0,
-                craving=outcome.ratings.get("post_cue"),
-            )
-            prescription = prescribe(loaded.rule_set, inputs).to_dict()
         stored_index = index.to_dict() | {
             "signal_quality": outcome.usability,
             "resting_hr_bpm": outcome.resting_hr_bpm,  # the prescription loop reads it back
         }
-        store.finish_session(
-            session_id, status="completed", index=stored_index, prescription=prescription
-        )
+        store.finish_session(session_id, status="completed", index=stored_index)
+        prescription = _prescribe(store, subject, age, outcome, loaded)
         return AssessmentResult(
             session_id,
             subject,

@@ -159,7 +159,11 @@ def test_same_seed_same_numbers_at_any_speed_and_any_time(db_path: Path, tmp_pat
     assert fast.outcome.index.status == "ok"
     assert paced.outcome.index.to_dict() == fast.outcome.index.to_dict()
     assert paced.outcome.ratings == fast.outcome.ratings
-    assert paced.prescription == fast.prescription
+    # The second run is a re-assessment of the same resident (the loop's programme facts and the
+    # stored row differ); the decision itself is the same.
+    loop = ("programme", "prescription_id", "inputs")
+    same = {k: v for k, v in fast.prescription.items() if k not in loop}
+    assert {k: v for k, v in paced.prescription.items() if k not in loop} == same
 
 
 class _GappySource:
