@@ -68,6 +68,10 @@ def prescribe_command(
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why (required with --override).")] = None,
     by: Annotated[str | None, typer.Option(help="Who overrides (default: OS user).")] = None,
+    music: Annotated[
+        Path | None,
+        typer.Option("--music-library", help="Music library CSV (default: the centre's)."),
+    ] = None,
     prescriptions_dir: Annotated[
         Path | None, typer.Option(help="Your own rule sets folder.")
     ] = None,
@@ -76,6 +80,7 @@ def prescribe_command(
 ) -> None:
     """Prescribe from the latest assessment, intake facts and the programme (or override)."""
     from addiction_index.prescriptions import load_rule_set
+    from addiction_index.prescriptions._music import centre_library, load_music_library
     from addiction_index.prescriptions._programme import load_programme_settings
     from addiction_index.prescriptions._programme_loop import prescribe_subject
     from addiction_index.store import open_store
@@ -98,7 +103,8 @@ def prescribe_command(
                 records.record_intake(subject, {k: v for k, v in facts.items() if v is not None})
                 rule_set = load_rule_set(folder=prescriptions_dir)
                 settings = load_programme_settings(folder=prescriptions_dir)
-                result = prescribe_subject(store, subject, rule_set, settings)
+                library = load_music_library(music) if music else centre_library(prescriptions_dir)
+                result = prescribe_subject(store, subject, rule_set, settings, library=library)
     except AddictionIndexError as exc:
         _fail(exc)
         return

@@ -24,6 +24,11 @@ def test_prescribe_veto_override_exercise_and_plan(tmp_path: Path) -> None:
     db = ["--db", str(tmp_path / "centre.sqlite")]
     first = _json(["demo", "--subject", "R-0200", "--seed", "3", "--json", *db])
     assert first["prescription"]["programme"]["response"]["decision"] == "none"
+    music, chosen = first["prescription"]["music"], first["prescription"]["playlist"]
+    assert chosen["library"] == "music-library.example.csv" and chosen["tracks"]
+    if music["cadence"] is None:  # the tempo range (else the cadence, its half or double)
+        low, high = music["tempo_bpm"]
+        assert all(low <= t["tempo_bpm"] <= high for t in chosen["tracks"])
 
     vetoed = _json(["prescribe", "R-0200", "--contraindication", "cardiac", "--json", *db])
     assert vetoed["exercise"] is None and vetoed["veto"]["rules"] == ["veto_cardiac"]

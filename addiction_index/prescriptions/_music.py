@@ -38,9 +38,13 @@ __all__ = [
     "MusicLibrary",
     "Playlist",
     "Track",
+    "centre_library",
     "load_music_library",
     "playlist",
 ]
+
+#: The centre's own library in the prescriptions folder; the shipped example is used without it.
+CENTRE_LIBRARY, EXAMPLE_LIBRARY = "music-library.csv", "music-library.example.csv"
 
 COLUMNS = ("title", "artist", "tempo_bpm", "tags", "valence", "arousal", "duration_s")
 CADENCE_TOLERANCE = 0.03  # ±3 % around the cadence, its half or its double (convention)
@@ -157,6 +161,16 @@ def load_music_library(path: str | os.PathLike[str]) -> MusicLibrary:
     if not tracks:
         raise ConfigError(path, "the library has no tracks", line=2)
     return MusicLibrary(tuple(tracks), str(path))
+
+
+def centre_library(folder: str | os.PathLike[str] | None = None) -> MusicLibrary:
+    """The centre's library (``music-library.csv`` in the prescriptions folder), else the shipped
+    example (``music-library.example.csv``)."""
+    from addiction_index.resources import content_dir
+
+    base = content_dir("prescriptions", folder)
+    own = base / CENTRE_LIBRARY
+    return load_music_library(own if own.is_file() else base / EXAMPLE_LIBRARY)
 
 
 def _bad(problems: list, row: int, column: str, value: str, expected: str) -> Any:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from addiction_index.errors import InputError
 from addiction_index.prescriptions._engine import PrescriptionInputs, prescribe
+from addiction_index.prescriptions._music import MusicLibrary, playlist
 from addiction_index.prescriptions._programme import (
     Assessment,
     ExerciseDone,
@@ -169,9 +171,11 @@ def prescribe_subject(
     settings: ProgrammeSettings,
     *,
     now: datetime | None = None,
+    library: MusicLibrary | None = None,
 ) -> dict[str, Any]:
     """Prescribe from the latest assessment, intake facts and the programme; store it with the
     assessment session. Returns the prescription (``programme``: status, response and level;
+    ``playlist`` from ``library`` matched to the music prescription and the exercise's cadence;
     ``prescription_id``)."""
     from addiction_index.store._programme_store import ProgrammeRecords
 
@@ -187,6 +191,10 @@ def prescribe_subject(
         index_confidence=latest.get("index_confidence") or 0.0,
         now=now,
     )
-    prescription = prescribe(rule_set, state.inputs).to_dict() | {"programme": state.to_dict()}
+    decided = prescribe(rule_set, state.inputs)
+    prescription = decided.to_dict() | {"programme": state.to_dict()}
+    if library is not None:
+        chosen = playlist(decided.music, library, cadence=decided.music.cadence)
+        prescription["playlist"] = chosen.to_dict() | {"library": Path(library.source).name}
     prescription_id = records.add_prescription(int(latest["session_id"]), prescription)
     return prescription | {"prescription_id": prescription_id}

@@ -85,6 +85,7 @@ class _Loaded:
     protocol: Any
     rule_set: Any
     programme: Any = None  # prescriptions/programme.yaml
+    music_library: Any = None  # the centre's music library (or the shipped example)
     index_model: Any = None  # promoted trained models (Artifact) or None: the default
     craving_model: Any = None
 
@@ -102,7 +103,9 @@ def _prescribe(store: Any, subject: str, age: float | None, outcome: Any, loaded
     facts = records.record_intake(subject, {"age": age}) if age is not None else {}
     if "age" not in (facts or records.intake(subject)):
         return None
-    return prescribe_subject(store, subject, loaded.rule_set, loaded.programme)
+    return prescribe_subject(
+        store, subject, loaded.rule_set, loaded.programme, library=loaded.music_library
+    )
 
 
 def _load(protocol: str, folders: ContentFolders) -> _Loaded:
@@ -117,6 +120,7 @@ def _load(protocol: str, folders: ContentFolders) -> _Loaded:
             expected="the hash of the running feature specification",
         )
     from addiction_index.models._trained_index import load_live
+    from addiction_index.prescriptions._music import centre_library
     from addiction_index.prescriptions._programme import load_programme_settings
 
     return _Loaded(
@@ -125,6 +129,7 @@ def _load(protocol: str, folders: ContentFolders) -> _Loaded:
         load_protocol(protocol),
         load_rule_set(folder=folders.prescriptions),
         load_programme_settings(folder=folders.prescriptions),
+        centre_library(folders.prescriptions),
         load_live("index", spec.version_hash()),
         load_live("craving", spec.version_hash()),
     )

@@ -98,6 +98,15 @@ def prescription_table(p: dict[str, Any] | None) -> Table:
         f"{mu['purpose']} ({mu['timing']}), {mu['tempo_bpm'][0]}-"
         f"{mu['tempo_bpm'][1]} bpm, {mu['minutes'][0]}-{mu['minutes'][1]} min",
     )
+    chosen = p.get("playlist")
+    if chosen and chosen["tracks"]:
+        shown = ", ".join(f"{t['title']} ({t['tempo_bpm']:.0f} bpm)" for t in chosen["tracks"][:6])
+        more = len(chosen["tracks"]) - 6
+        table.add_row(
+            "playlist",
+            f"{shown}{f' and {more} more' if more > 0 else ''} · {chosen['seconds'] // 60} min "
+            f"from {chosen.get('library', 'the library')}",
+        )
     for note in [*((ex or {}).get("notes", [])), *mu.get("notes", [])]:
         table.add_row("note", note)
     fired = ", ".join(r["id"] for r in p["rules_fired"]) or "none (defaults)"
