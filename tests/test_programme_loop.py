@@ -10,6 +10,7 @@ centre's four weeks would be.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -76,28 +77,29 @@ def _programme(tmp_path: Path, first: float, second: float, sessions: list[Exerc
                        resting_hr=b.outcome.resting_hr_bpm,
                        index_confidence=b.outcome.index.confidence,
                        now=T0 + timedelta(weeks=4, hours=1))  # fmt: skip
-    before = a.prescription["exercise"]
+    # The same re-assessment without the programme's response: the dose the rules alone give.
+    base = prescribe(rules, replace(state.inputs, response="none", progression_level=0))
     after = prescribe(rules, state.inputs).to_dict()["exercise"]
-    return state, before, after
+    print(f"index {a.outcome.index.value:.1f} -> {b.outcome.index.value:.1f}:",
+          state.decision.decision, "|", after["progression_applied"])  # fmt: skip
+    return state, base.to_dict()["exercise"], after
 
 
 def test_an_improving_index_progresses_the_plan(tmp_path: Path, sessions) -> None:
-    state, before, after = _programme(tmp_path, 85.0, 15.0, sessions)
+    state, base, after = _programme(tmp_path, 85.0, 15.0, sessions)
     assert state.status.sessions_completed == 12
     assert any(r.startswith("time in zone") for r in state.decision.reasons)  # the 4 weeks'
     assert state.decision.decision == "progress", state.decision.reasons
     assert state.decision.index_change <= -10 and state.level == 1
-    assert after["minutes"][1] > before["minutes"][1] or (
-        after["intensity_hrr"][1] > before["intensity_hrr"][1]
-    )
-    assert after["progression_applied"].startswith("progress")
+    dose = (after["minutes"], after["intensity_hrr"])
+    assert dose > (base["minutes"], base["intensity_hrr"])  # one step up from the rules' dose
+    assert after["progression_applied"].startswith("progress: ")
 
 
 def test_a_worsening_index_steps_the_plan_back(tmp_path: Path, sessions) -> None:
-    state, before, after = _programme(tmp_path, 15.0, 90.0, sessions)
+    state, base, after = _programme(tmp_path, 15.0, 90.0, sessions)
     assert state.decision.decision == "step_back", state.decision.reasons
     assert state.decision.index_change >= 10 and state.level == -1
-    assert after["intensity_hrr"][0] < before["intensity_hrr"][0] or (
-        after["minutes"][0] < before["minutes"][0]
-    )
-    assert after["progression_applied"].startswith("step_back")
+    dose = (after["minutes"], after["intensity_hrr"])
+    assert dose < (base["minutes"], base["intensity_hrr"])  # one step down from the rules' dose
+    assert after["progression_applied"].startswith("step_back: ")

@@ -508,6 +508,11 @@ def _changes(rule: Rule) -> list[tuple[str, str, Any]]:
     return out
 
 
+#: The narrowest zone progression may leave when it raises the floor under a capped top (10 %
+#: HRR: about 12 bpm for a 40-year-old at rest 70 bpm; convention).
+MIN_ZONE_WIDTH_HRR = 0.10
+
+
 def _one_step(
     direction: str,
     step: dict[str, Any],
@@ -517,7 +522,8 @@ def _one_step(
     """One step of the progression rule: time first, then intensity (None: at the end).
 
     "progress": minutes + step up to ``minutes_max``; once there, intensity + step up to
-    ``intensity_hrr_max``. "step_back": the reverse, intensity − step down to
+    ``intensity_hrr_max``, then the floor of the zone + step while the zone stays at least
+    :data:`MIN_ZONE_WIDTH_HRR` wide. "step_back": the reverse, intensity − step down to
     ``intensity_hrr_min`` first, then minutes − step down to ``minutes_min``.
     """
     lo, hi = minutes
@@ -529,6 +535,8 @@ def _one_step(
         elif ihi < step["intensity_hrr_max"] - 1e-9 and step["intensity_hrr"] > 0:
             ihi = round(min(ihi + step["intensity_hrr"], step["intensity_hrr_max"]), 4)
             ilo = round(min(ilo + step["intensity_hrr"], ihi), 4)
+        elif ilo + step["intensity_hrr"] <= ihi - MIN_ZONE_WIDTH_HRR + 1e-9:
+            ilo = round(ilo + step["intensity_hrr"], 4)  # the top is capped: raise the floor
         else:
             return None
     elif ilo > step["intensity_hrr_min"] + 1e-9 and step["intensity_hrr"] > 0:
