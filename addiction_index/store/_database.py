@@ -144,7 +144,11 @@ def open_store(db: str | os.PathLike[str] | None = None) -> SessionStore:
 
     Raises :class:`StorageError` naming the database (password masked) when it cannot be opened.
     """
-    from addiction_index.store import _exercise_schema, _programme_schema  # noqa: F401 (tables)
+    from addiction_index.store import (  # noqa: F401 (their tables)
+        _accounts_schema,
+        _exercise_schema,
+        _programme_schema,
+    )
     from addiction_index.store._repository import SessionStore  # it imports this module
     from addiction_index.store._schema import Base
 
