@@ -20,6 +20,7 @@ from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
 from addiction_index._cli_programme import plan_command, prescribe_command
 from addiction_index._cli_rules import rules_app
+from addiction_index._cli_users import serve_command, users_app
 from addiction_index.errors import AddictionIndexError
 
 app = typer.Typer(
@@ -45,6 +46,8 @@ app.command("exercise")(exercise_command)
 app.add_typer(rules_app, name="rules")
 app.command("prescribe")(prescribe_command)
 app.command("plan")(plan_command)
+app.add_typer(users_app, name="users")
+app.command("serve")(serve_command)
 
 DbOption = Annotated[
     str | None,

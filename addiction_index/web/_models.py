@@ -1,0 +1,122 @@
+"""Pydantic response models of the JSON API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AuditEntry",
+    "Health",
+    "Me",
+    "OverrideRequest",
+    "OverrideResult",
+    "PrescriptionCard",
+    "ResidentDetail",
+    "ResidentRow",
+    "SessionReport",
+    "SessionRow",
+]
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok, or error when the database is unreachable")
+    database: bool
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    csrf_token: str = Field(description="send back in the X-CSRF-Token header of API POSTs")
+
+
+class Exercise(BaseModel):
+    type: str | None = None
+    sessions_per_week: int | None = None
+    minutes: list[float] | None = None
+    weeks: int | None = None
+    zone_bpm: list[float] | None = None
+    rpe: list[int] | None = None
+    intensity_class: str | None = None
+
+
+class Music(BaseModel):
+    purpose: str | None = None
+    timing: str | None = None
+    tempo_bpm: list[float] | None = None
+    minutes: list[float] | None = None
+
+
+class PrescriptionCard(BaseModel):
+    code: str | None = None
+    exercise: Exercise | None
+    no_exercise: bool
+    music: Music
+    overridden: bool
+
+
+class LastAssessment(BaseModel):
+    session_id: int
+    day: str
+    index: float | None
+    confidence: float | None
+    status: str | None
+
+
+class ResidentRow(BaseModel):
+    code: str
+    last_assessment: LastAssessment | None = None
+    prescription: PrescriptionCard | None = None
+
+
+class ResidentDetail(BaseModel):
+    code: str
+    prescription: PrescriptionCard | None
+    exercise_log: list[dict[str, Any]]
+    assessments: list[dict[str, Any]] | None = None
+    prescriptions: list[dict[str, Any]] | None = None
+    statement: str | None = None
+
+
+class SessionRow(BaseModel):
+    id: int
+    subject: str | None = None
+    study_code: str | None = None
+    day: str
+    kind: str
+    status: str
+    index_value: float | None
+    index_confidence: float | None
+
+
+class SessionReport(BaseModel):
+    session: dict[str, Any]
+    blocks: list[dict[str, Any]]
+    craving_by_block: list[dict[str, Any]]
+    signal_quality: list[dict[str, Any]]
+    index: dict[str, Any]
+    ratings: list[dict[str, Any]]
+    prescription: dict[str, Any] | None
+    statement: str
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str
+    actor: str
+    role: str
+    action: str
+    target_kind: str | None
+    target_id: str | None
+    detail: dict[str, Any]
+
+
+class OverrideRequest(BaseModel):
+    changes: dict[str, Any] = Field(description='e.g. {"exercise": {"type": "Tai Chi"}}')
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class OverrideResult(BaseModel):
+    prescription_id: int
+    prescription: dict[str, Any]

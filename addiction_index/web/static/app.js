@@ -1,0 +1,20 @@
+// addiction-index centre pages: a small, dependency-free script shipped with the package.
+// It warns before the idle timeout signs the user out, and confirms identity changes.
+"use strict";
+(function () {
+  const IDLE_WARNING_MS = 25 * 60 * 1000; // the server signs out after 30 min without a request
+  if (document.querySelector("form[action='/logout']")) {
+    window.setTimeout(function () {
+      const note = document.createElement("p");
+      note.className = "statement";
+      note.setAttribute("role", "alert");
+      note.textContent = "You will be signed out in about 5 minutes without activity.";
+      document.querySelector("main").prepend(note);
+    }, IDLE_WARNING_MS);
+  }
+  document.querySelectorAll("form[action$='/identity']").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm("Save these identifying details (encrypted)?")) event.preventDefault();
+    });
+  });
+})();
