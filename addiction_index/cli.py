@@ -15,6 +15,7 @@ from rich.console import Console
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
 from addiction_index._cli_datasets import dataset_app, export_command
+from addiction_index._cli_db import db_app
 from addiction_index._cli_exercise import exercise_command
 from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
@@ -48,6 +49,7 @@ app.command("prescribe")(prescribe_command)
 app.command("plan")(plan_command)
 app.add_typer(users_app, name="users")
 app.command("serve")(serve_command)
+app.add_typer(db_app, name="db")
 
 DbOption = Annotated[
     str | None,

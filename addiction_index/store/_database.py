@@ -140,29 +140,22 @@ def storage_errors(url: str | URL, action: str) -> Iterator[None]:
 
 
 def open_store(db: str | os.PathLike[str] | None = None) -> SessionStore:
-    """Open (and create if needed) the session store; see :func:`resolve_database_url`.
+    """Open the session store, creating or migrating its schema; see :func:`resolve_database_url`.
 
-    Raises :class:`StorageError` naming the database (password masked) when it cannot be opened.
+    The schema is brought to the newest Alembic revision shipped with the package (see
+    :mod:`addiction_index.store.migrations`): a new database gets every table, an older one its
+    missing revisions, one made before migrations existed is checked and stamped. Raises
+    :class:`StorageError` naming the database (password masked) when it cannot be opened or
+    migrated (which revision and why).
     """
-    from addiction_index.store import (  # noqa: F401 (their tables)
-        _accounts_schema,
-        _exercise_schema,
-        _programme_schema,
-    )
     from addiction_index.store._repository import SessionStore  # it imports this module
-    from addiction_index.store._schema import Base
+    from addiction_index.store.migrations import upgrade_database
 
     url = resolve_database_url(db)
     engine = create_store_engine(url)
     try:
-        with storage_errors(url, "opening the session store"), engine.connect() as connection:
-            if engine.dialect.name == "sqlite":
-                # hold the write lock while checking and creating, so that two processes opening
-                # a new file at once do not both try to create the same tables
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            # Tables are created directly for now; Alembic migrations come in a later issue.
-            Base.metadata.create_all(connection)
-            connection.commit()
+        with storage_errors(url, "opening the session store"):
+            upgrade_database(engine, mask_url(url))
     except StorageError:
         engine.dispose()
         raise

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addiction_index.store._database import utc_now
@@ -51,7 +51,7 @@ class ExerciseSessionRecord(Base):
     started_at: Mapped[datetime] = mapped_column(default=utc_now)
     ended_at: Mapped[datetime | None]
     simulated: Mapped[bool] = mapped_column(default=False)
-    seed: Mapped[int | None]
+    seed: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit seeds, as sessions.seed
     device: Mapped[str] = mapped_column(String(128))
     exercise_type: Mapped[str | None] = mapped_column(String(64))
     zone_low_bpm: Mapped[float]

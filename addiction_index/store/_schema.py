@@ -6,7 +6,8 @@ and JSON columns refuse keys that name personal details (see :func:`to_json`).
 Datetimes are UTC. Times inside a session (``t``) are seconds since the session start, i.e. host
 monotonic seconds minus ``sessions.clock_origin``.
 
-Tables are created with ``metadata.create_all``; Alembic migrations replace that in a later issue.
+Tables are created and changed by the Alembic migrations in ``addiction_index/store/migrations``;
+a model change needs a new revision there (a test compares the two).
 """
 
 from __future__ import annotations

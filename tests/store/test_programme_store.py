@@ -1,8 +1,6 @@
-"""Intake facts, stored prescriptions and clinicians' overrides in a real SQLite file."""
+"""Intake facts, stored prescriptions and clinicians' overrides, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -35,8 +33,8 @@ def _assessment(store, code: str, index: float, craving: float) -> int:
     return session_id
 
 
-def test_intake_facts_merge_newest_last_and_are_checked(tmp_path: Path) -> None:
-    with open_store(tmp_path / "c.sqlite") as store:
+def test_intake_facts_merge_newest_last_and_are_checked(store_url: str) -> None:
+    with open_store(store_url) as store:
         records = ProgrammeRecords(store)
         records.record_intake("R-001", {"age": 31, "sex": "male", "mood": "low"})
         merged = records.record_intake(
@@ -50,8 +48,8 @@ def test_intake_facts_merge_newest_last_and_are_checked(tmp_path: Path) -> None:
             records.record_intake("R-001", {"name": "Zhang San"})  # not an intake fact
 
 
-def test_assessments_carry_index_craving_and_resting_hr(tmp_path: Path) -> None:
-    with open_store(tmp_path / "c.sqlite") as store:
+def test_assessments_carry_index_craving_and_resting_hr(store_url: str) -> None:
+    with open_store(store_url) as store:
         _assessment(store, "R-001", 62.0, 70.0)
         _assessment(store, "R-001", 48.0, 40.0)
         rows = ProgrammeRecords(store).assessments("R-001")
@@ -61,8 +59,8 @@ def test_assessments_carry_index_craving_and_resting_hr(tmp_path: Path) -> None:
     ]
 
 
-def test_an_override_keeps_the_original_and_the_reason(tmp_path: Path) -> None:
-    with open_store(tmp_path / "c.sqlite") as store:
+def test_an_override_keeps_the_original_and_the_reason(store_url: str) -> None:
+    with open_store(store_url) as store:
         records = ProgrammeRecords(store)
         session_id = _assessment(store, "R-001", 62.0, 70.0)
         pid = records.add_prescription(session_id, PRESCRIPTION)

@@ -22,6 +22,7 @@ from addiction_index.models import load_model_definition
 from addiction_index.sessions import SessionRunner, load_protocol, run_simulated_assessment
 from addiction_index.sessions._protocol import PROTOCOL_DIR
 from addiction_index.signals import Chunk, Marker, SimulatedClock, StreamInfo, StreamKind
+from addiction_index.store import open_store
 from addiction_index.store.recording import XdfRecorder
 
 EEG = StreamInfo(
@@ -70,7 +71,7 @@ def short_protocol(tmp_path: Path) -> Path:
 
 
 def test_session_recorded_then_replayed_gives_identical_hops(
-    tmp_path: Path, short_protocol: Path
+    tmp_path: Path, short_protocol: Path, store_url: str
 ) -> None:
     xdf = tmp_path / "session.xdf"
     captured, live = _Capture(), []
@@ -81,13 +82,17 @@ def test_session_recorded_then_replayed_gives_identical_hops(
                 craving=60,
                 seed=4,
                 protocol=str(short_protocol),
-                db=str(tmp_path / "s.sqlite"),
+                db=store_url,
                 sinks=[recorder, captured],
                 on_runner=live.append,
             )
         )
     runner = live[0]
     assert result.outcome.completed and len(runner.hops) > 600
+    with open_store(store_url) as store:  # the session's rows, on SQLite and PostgreSQL
+        stored = store.get_session(result.session_id)
+    assert stored["session"]["status"] == "completed"
+    assert len(stored["markers"]) == len(runner.markers)
 
     # Every stream is in the file, with what the runner received, timestamps bit for bit.
     streams = _load(xdf)

@@ -1,4 +1,6 @@
-"""Session store tests, on real SQLite files in ``tmp_path`` (no mocks of the database)."""
+"""Session store tests on real databases (no mocks): a SQLite file in ``tmp_path`` and, with
+``$ADDICTION_INDEX_TEST_POSTGRES`` set, a fresh PostgreSQL database (``store_url``, conftest).
+SQLite-only behaviour (WAL, file paths and permissions, a killed writer) stays SQLite-only."""
 
 from __future__ import annotations
 
@@ -51,7 +53,15 @@ def _db_path(url: str) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
+def store(store_url: str):
+    """An open store on a new database: SQLite, then PostgreSQL."""
+    with open_store(store_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path):
+    """An open store on a new SQLite file, ``tmp_path / "store.sqlite"``."""
     with open_store(tmp_path / "store.sqlite") as opened:
         yield opened
 
@@ -140,8 +150,10 @@ def test_default_url_follows_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 # -- opening and connection settings ---------------------------------------------------------
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: SessionStore, tmp_path: Path) -> None:
-    with store.engine.connect() as connection:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(
+    sqlite_store: SessionStore, tmp_path: Path
+) -> None:
+    with sqlite_store.engine.connect() as connection:
         pragma = connection.exec_driver_sql
         assert pragma("PRAGMA journal_mode").scalar() == "wal"
         assert pragma("PRAGMA foreign_keys").scalar() == 1
@@ -333,9 +345,8 @@ def test_index_without_baseline_and_nan_values(store: SessionStore) -> None:
     assert report["session"]["seed"] is None
 
 
-def test_writes_are_visible_to_another_store_before_finish(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite"
-    with open_store(path) as writer, open_store(path) as reader:
+def test_writes_are_visible_to_another_store_before_finish(store_url: str) -> None:
+    with open_store(store_url) as writer, open_store(store_url) as reader:
         session_id = _start(writer)
         writer.add_markers(session_id, [Marker(ORIGIN + 1.0, "block_start", block="baseline")])
         seen = reader.get_session(session_id)
@@ -344,20 +355,22 @@ def test_writes_are_visible_to_another_store_before_finish(tmp_path: Path) -> No
 
         writer.add_scores(session_id, [(ORIGIN + 2.0, "craving", 12.0, 0.5, True)])
         assert reader.get_session(session_id)["scores"]["count"] == 1
-        # a plain sqlite3 connection, outside SQLAlchemy, sees the committed rows too
-        raw = sqlite3.connect(path)
-        try:
-            assert raw.execute("SELECT count(*) FROM markers").fetchone()[0] == 1
-        finally:
-            raw.close()
+        if store_url.startswith("sqlite"):
+            # a plain sqlite3 connection, outside SQLAlchemy, sees the committed rows too
+            raw = sqlite3.connect(_db_path(store_url))
+            try:
+                assert raw.execute("SELECT count(*) FROM markers").fetchone()[0] == 1
+            finally:
+                raw.close()
 
         writer.finish_session(session_id)
         assert reader.list_sessions()[0]["status"] == "completed"
 
 
-def test_concurrent_first_opens_of_a_new_file(tmp_path: Path) -> None:
-    """Several processes (here threads with their own engines) start on a fresh file at once."""
-    path = tmp_path / "fresh.sqlite"
+def test_concurrent_first_opens_of_a_new_database(store_url: str) -> None:
+    """Several processes (here threads with their own engines) start on a fresh database at
+    once: one creates the tables under the migration lock, the others wait and find them."""
+    path = store_url
     errors: list[BaseException] = []
     ready = threading.Barrier(6)
 
