@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from addiction_index._cli_common import DbOption, JsonOption
+from addiction_index._cli_common import fail as _fail
 from addiction_index.errors import AddictionIndexError
 
 __all__ = ["db_app"]
@@ -25,21 +27,6 @@ db_app = typer.Typer(
     help="The database: schema revision and migrations (SQLite or PostgreSQL).",
     no_args_is_help=True,
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database file or URL (default: $ADDICTION_INDEX_DB, else the user data folder).",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
-
-
-def _fail(exc: AddictionIndexError) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 def _report(data: dict[str, Any], as_json: bool) -> None:

@@ -15,9 +15,6 @@ folder alone.
 
 from __future__ import annotations
 
-import json
-import math
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,13 +24,15 @@ from rich.console import Console
 from rich.table import Table
 
 from addiction_index import NOT_A_DIAGNOSIS
+from addiction_index._cli_common import JsonOption
+from addiction_index._cli_common import dump_json as _dump
+from addiction_index._cli_common import fail as _fail
 from addiction_index.errors import AddictionIndexError, InputError
 
 __all__ = ["evaluate_command", "load_tables", "models_app", "train_command"]
 
 models_app = typer.Typer(help="Trained models: list, show, promote.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
 ModelsDirOption = Annotated[
     Path | None,
     typer.Option("--models-dir", help="Model registry folder (default: <data dir>/models)."),
@@ -47,26 +46,6 @@ DataDirOption = Annotated[
 BootstrapOption = Annotated[
     int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples of subjects for the CIs.")
 ]
-
-
-def _dump(data: Any) -> None:
-    text = json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False, default=str)
-    sys.stdout.write(text + "\n")
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _fail(exc: Exception) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 def _models_dir(models_dir: Path | None, data_dir: Path | None) -> Path | None:

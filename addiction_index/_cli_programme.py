@@ -9,8 +9,6 @@ indices over time, and draws them (``--out plan.png``).
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,23 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from addiction_index import NOT_A_DIAGNOSIS
+from addiction_index._cli_common import DbOption, JsonOption
+from addiction_index._cli_common import dump_json as _dump
+from addiction_index._cli_common import fail as _fail
 from addiction_index.errors import AddictionIndexError, InputError
 
 __all__ = ["plan_command", "prescribe_command"]
-
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL or SQLite file (default: the usual).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
-
-
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def _fail(exc: AddictionIndexError) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 def _changes(pairs: list[str]) -> dict[str, Any]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +12,9 @@ import typer
 from rich.console import Console
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
+from addiction_index._cli_common import DbOption, JsonOption
+from addiction_index._cli_common import dump_json as _dump
+from addiction_index._cli_common import fail as _fail
 from addiction_index._cli_datasets import dataset_app, export_command
 from addiction_index._cli_db import db_app
 from addiction_index._cli_exercise import exercise_command
@@ -51,15 +52,6 @@ app.add_typer(users_app, name="users")
 app.command("serve")(serve_command)
 app.add_typer(db_app, name="db")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database file or URL (default: $ADDICTION_INDEX_DB, else the user data folder).",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
 RecordOption = Annotated[
     Path | None,
     typer.Option("--record", help="Also record every stream and marker to this XDF file."),
@@ -69,15 +61,6 @@ LslOutOption = Annotated[
     typer.Option("--lsl-out", help="Publish raw streams, features, scores and markers on LSL."),
 ]
 DevicesDirOption = Annotated[Path | None, typer.Option(help="Your own device profiles folder.")]
-
-
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def _fail(exc: AddictionIndexError) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 @app.callback()
