@@ -21,6 +21,7 @@ from addiction_index._cli_exercise import exercise_command
 from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
 from addiction_index._cli_programme import plan_command, prescribe_command
+from addiction_index._cli_report import report_command
 from addiction_index._cli_rules import rules_app
 from addiction_index._cli_users import serve_command, users_app
 from addiction_index.errors import AddictionIndexError
@@ -51,6 +52,7 @@ app.command("plan")(plan_command)
 app.add_typer(users_app, name="users")
 app.command("serve")(serve_command)
 app.add_typer(db_app, name="db")
+app.command("report")(report_command)
 
 RecordOption = Annotated[
     Path | None,

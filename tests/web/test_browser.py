@@ -10,21 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from addiction_index import NOT_A_DIAGNOSIS
+from addiction_index.sessions._report import CHROMIUM_ARGS, chromium_path
 
 from .conftest import PASSWORD, SUBJECT
 
-CHROMIUM = os.environ.get("ADDICTION_INDEX_CHROMIUM", "/usr/bin/chromium")
-# As the machine's notes say: no background networking (the closed network refuses it), no GPU,
-# no sandbox when running as root.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Debian's Chromium with the flags the machine needs (no background networking on the closed
+# network, no GPU, no sandbox as root): the same launch as the PDF reports'.
+CHROMIUM = chromium_path()
+ARGS = CHROMIUM_ARGS
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM),
