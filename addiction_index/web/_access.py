@@ -24,6 +24,8 @@ ACCESS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "/residents": _CARE,
         "/residents/{code}": _CARE,
         "/residents/{code}/identity": frozenset({"clinician"}),
+        "/residents/{code}/prescribe": frozenset({"clinician"}),
+        "/residents/{code}/override": frozenset({"clinician"}),
         "/sessions/{session_id}": frozenset({"clinician"}),
         "/prescriptions/today": frozenset({"clinician", "coach"}),
         "/audit": frozenset({"admin"}),

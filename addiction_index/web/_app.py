@@ -140,6 +140,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
     """
     from addiction_index.web._identity import load_identity_keys
     from addiction_index.web._routes_api import router as api_router
+    from addiction_index.web._routes_decisions import router as decisions_router
     from addiction_index.web._routes_pages import login_router
     from addiction_index.web._routes_pages import router as pages_router
 
@@ -205,6 +206,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
 
     app.include_router(login_router)
     app.include_router(pages_router)
+    app.include_router(decisions_router)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(_GuardMiddleware, templates=templates)

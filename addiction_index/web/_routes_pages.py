@@ -8,12 +8,13 @@ decision is audited.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from addiction_index.store._programme_store import ProgrammeRecords
 from addiction_index.web._access import ACCESS
 from addiction_index.web._accounts import User, list_users, verify
 from addiction_index.web._audit import audit, read_audit
@@ -157,12 +158,36 @@ def resident(request: Request, user: CurrentUser, code: Code) -> Response:
     """One resident, cut to the role (see :func:`~addiction_index.web._views.resident_view`)."""
     store = store_of(request)
     require_resident(store, code)
-    view = resident_view(store, exercise_of(request), code, user.role)
     audit(store, user.username, user.role, "view_resident", "subject", code)
-    statement = "NOT_A_DIAGNOSIS" if user.role == "clinician" else None
-    identity = has_identity(store, code) if user.role == "clinician" else None
-    return render(request, "resident.html", user, view=view, statement=statement,
-                  has_identity=identity)  # fmt: skip
+    return resident_page(request, user, code)
+
+
+def resident_page(
+    request: Request,
+    user: User,
+    code: str,
+    status_code: int = 200,
+    decision_error: str | None = None,
+) -> Response:
+    """The resident page (no audit: the caller audits). Clinicians also get the decision forms:
+    intake and a new prescription, and an override of the latest prescription."""
+    from addiction_index.web._routes_decisions import OVERRIDE_FIELDS, contraindication_vocabulary
+
+    store = store_of(request)
+    view = resident_view(store, exercise_of(request), code, user.role)
+    context: dict[str, Any] = {"view": view, "statement": None, "has_identity": None}
+    if user.role == "clinician":
+        latest = ProgrammeRecords(store).prescriptions(code)
+        current = latest[-1]["prescription"] if latest else None
+        context |= {
+            "statement": "NOT_A_DIAGNOSIS",
+            "has_identity": has_identity(store, code),
+            "current": current,
+            "vocabulary": contraindication_vocabulary(request),
+            "override_fields": OVERRIDE_FIELDS,
+            "decision_error": decision_error,
+        }
+    return render(request, "resident.html", user, status_code, **context)
 
 
 @router.get("/residents/{code}/identity", response_class=HTMLResponse)
