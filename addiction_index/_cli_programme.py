@@ -87,11 +87,13 @@ def prescribe_command(
                     raise InputError("subject", subject, "a resident with a prescription")
                 result = records.override(latest[-1]["id"], _changes(override), reason or "", by)
             else:
-                records.record_intake(subject, {k: v for k, v in facts.items() if v is not None})
+                given = {k: v for k, v in facts.items() if v is not None}
                 rule_set = load_rule_set(folder=prescriptions_dir)
                 settings = load_programme_settings(folder=prescriptions_dir)
                 library = load_music_library(music) if music else centre_library(prescriptions_dir)
-                result = prescribe_subject(store, subject, rule_set, settings, library=library)
+                result = prescribe_subject(
+                    store, subject, rule_set, settings, library=library, new_facts=given
+                )
     except AddictionIndexError as exc:
         _fail(exc)
         return

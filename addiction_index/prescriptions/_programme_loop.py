@@ -172,20 +172,23 @@ def prescribe_subject(
     *,
     now: datetime | None = None,
     library: MusicLibrary | None = None,
+    new_facts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Prescribe from the latest assessment, intake facts and the programme; store it with the
     assessment session. Returns the prescription (``programme``: status, response and level;
     ``playlist`` from ``library`` matched to the music prescription and the exercise's cadence;
-    ``prescription_id``)."""
-    from addiction_index.store._programme_store import ProgrammeRecords
+    ``prescription_id``). ``new_facts`` (intake facts just entered) count for this decision and
+    are recorded only once it is made: a refused prescription records nothing."""
+    from addiction_index.store._programme_store import ProgrammeRecords, check_intake_facts
 
     records = ProgrammeRecords(store)
+    checked = check_intake_facts(new_facts or {})
     history = load_history(store, subject)
     rows = records.assessments(subject)
     latest = rows[-1] if rows else {}
     state = loop_state(
         history,
-        records.intake(subject),
+        records.intake(subject) | checked,
         settings,
         resting_hr=latest.get("resting_hr"),
         index_confidence=latest.get("index_confidence") or 0.0,
@@ -196,5 +199,7 @@ def prescribe_subject(
     if library is not None:
         chosen = playlist(decided.music, library, cadence=decided.music.cadence)
         prescription["playlist"] = chosen.to_dict() | {"library": Path(library.source).name}
+    if checked:
+        records.record_intake(subject, checked)
     prescription_id = records.add_prescription(int(latest["session_id"]), prescription)
     return prescription | {"prescription_id": prescription_id}

@@ -27,7 +27,7 @@ from addiction_index.store._schema import (
     check_subject_code,
 )
 
-__all__ = ["IntakeFacts", "ProgrammeRecords"]
+__all__ = ["IntakeFacts", "ProgrammeRecords", "check_intake_facts"]
 
 
 class IntakeFacts(BaseModel):
@@ -43,7 +43,8 @@ class IntakeFacts(BaseModel):
     energy: Literal["low", "normal"] | None = None
 
 
-def _check_facts(facts: dict[str, Any]) -> dict[str, Any]:
+def check_intake_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` checked against :class:`IntakeFacts` (None values dropped), or InputError."""
     try:
         return IntakeFacts.model_validate(facts).model_dump(exclude_none=True)
     except ValidationError as exc:
@@ -61,7 +62,7 @@ class ProgrammeRecords:
     # -- intake ----------------------------------------------------------------------------
     def record_intake(self, subject: str, facts: dict[str, Any]) -> dict[str, Any]:
         """Add an intake entry (checked); return the merged facts now in force."""
-        checked = _check_facts(facts)
+        checked = check_intake_facts(facts)
         if checked:
             subject_id = self.store.subject(subject)
             with self.store._transaction("recording intake facts") as session:

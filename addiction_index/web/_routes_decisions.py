@@ -99,7 +99,6 @@ def prescribe(
 
     store = store_of(request)
     require_resident(store, code)
-    records = ProgrammeRecords(store)
     try:
         facts: dict[str, Any] = {
             "age": _number("age", age),
@@ -119,9 +118,10 @@ def prescribe(
                     "contraindications", None,
                     "terms of the rule set's vocabulary: " + ", ".join(rule_set.contraindications),
                 )  # fmt: skip
-        records.record_intake(code, facts)
         settings = load_programme_settings()
-        result = prescribe_subject(store, code, rule_set, settings, library=centre_library())
+        result = prescribe_subject(
+            store, code, rule_set, settings, library=centre_library(), new_facts=facts
+        )
     except InputError as exc:
         return _page(request, user, code, "Could not prescribe: " + _message(exc))
     audit(store, user.username, user.role, "prescribe", "subject", code,

@@ -80,3 +80,21 @@ def test_an_override_keeps_the_original_and_the_reason(store_url: str) -> None:
         with store._transaction("test") as session:
             [kept] = session.scalars(select(PrescriptionOverrideRecord)).all()
             assert kept.original_json["exercise"]["type"] == "aerobic cycling"
+
+
+def test_a_refused_prescription_records_no_intake_facts(store_url: str) -> None:
+    from addiction_index.prescriptions import load_rule_set
+    from addiction_index.prescriptions._programme import load_programme_settings
+    from addiction_index.prescriptions._programme_loop import prescribe_subject
+
+    rules, settings = load_rule_set(), load_programme_settings()
+    with open_store(store_url) as store:
+        store.subject("R-002")  # known, but never assessed
+        with pytest.raises(InputError, match="completed assessment"):
+            prescribe_subject(store, "R-002", rules, settings, new_facts={"age": 30})
+        assert ProgrammeRecords(store).intake("R-002") == {}
+        _assessment(store, "R-002", 62.0, 70.0)
+        done = prescribe_subject(store, "R-002", rules, settings, new_facts={"age": 30})
+        assert done["inputs"]["age"] == 30 and ProgrammeRecords(store).intake("R-002") == {
+            "age": 30
+        }
