@@ -38,7 +38,7 @@ from addiction_index.sessions._exercise_target import (
 )
 from addiction_index.signals.clock import Clock, SimulatedClock
 from addiction_index.signals.streams import Chunk, Marker, StreamKind
-from addiction_index.store._exercise_log import ExerciseLog
+from addiction_index.store._exercise_log import ExerciseLog, check_exercise_ratings
 from addiction_index.store._repository import SessionStore
 
 __all__ = [
@@ -120,14 +120,7 @@ class ExerciseResult:
 
 
 def _check_ratings(rpe: Any, craving: Any) -> tuple[int | None, float | None]:
-    if rpe is not None and (
-        isinstance(rpe, bool) or not isinstance(rpe, int) or not 6 <= rpe <= 20
-    ):
-        raise InputError("rpe", rpe, "a Borg rating, a whole number from 6 to 20")
-    if craving is not None and not (
-        isinstance(craving, int | float) and math.isfinite(craving) and 0 <= craving <= 100
-    ):
-        raise InputError("craving", craving, "a craving rating from 0 to 100")
+    check_exercise_ratings(rpe, craving, craving_name="craving")
     return rpe, None if craving is None else float(craving)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ScheduledBlock",
     "list_protocols",
     "load_protocol",
+    "rating_question",
 ]
 
 PROTOCOL_DIR = Path(__file__).with_name("protocols")
@@ -118,3 +119,14 @@ def load_protocol(name_or_path: str | os.PathLike[str] = "cue-reactivity") -> Pr
 
 def list_protocols() -> list[str]:
     return sorted(p.stem for p in PROTOCOL_DIR.glob("*.yaml"))
+
+
+_RATING_QUESTIONS = {
+    "pre_cue": "Craving right now, before the pictures (0 = none, 100 = strongest ever)",
+    "post_cue": "Craving right now, after the pictures (0 = none, 100 = strongest ever)",
+}
+
+
+def rating_question(moment: str) -> str:
+    """The question a clinician asks at the protocol's rating point ``moment`` (VAS 0-100)."""
+    return _RATING_QUESTIONS.get(moment, f"Craving rating '{moment}' (0-100)")

@@ -77,7 +77,7 @@ class SessionSink(TypingProtocol):
     """Consumes what a session produces; methods are called on the loop and must be quick.
 
     A sink that also defines ``on_chunk(chunk)`` receives every raw chunk as it arrives (a
-    recorder, an LSL outlet); the runner looks for that method once, at start.
+    recorder, an LSL outlet); the runner looks for that method once, when :meth:`run` starts.
     """
 
     def on_marker(self, marker: Marker) -> None: ...
@@ -129,7 +129,7 @@ class SessionRunner:
         # recording replayed later gives the same interval and confidence.
         self.bootstrap_seed = bootstrap_seed
         self.presenters = list(presenters)
-        self._chunk_sinks = [s.on_chunk for s in self.sinks if hasattr(s, "on_chunk")]
+        self._chunk_sinks: list[Callable[[Chunk], None]] = []
         streams = [s for src in sources for s in src.streams]
         self.eeg = next((s for s in streams if s.kind is StreamKind.EEG), None)
         self.hr = next((s for s in streams if s.kind is StreamKind.HR), None)
@@ -193,6 +193,8 @@ class SessionRunner:
         clock = self.clock
         origin = clock.now()
         self.schedule = self.protocol.schedule(origin)
+        # sinks added after construction (a web viewer joining through ``on_runner``) count too
+        self._chunk_sinks = [s.on_chunk for s in self.sinks if hasattr(s, "on_chunk")]
         for present in self.presenters:  # whoever shows the cues follows the same schedule
             present(self.schedule)
         end = origin + self.protocol.duration_s
@@ -274,6 +276,12 @@ class SessionRunner:
             if self.state != "completed":
                 self.state = "stopped"
                 self._flush()
+
+    def record_marker(self, marker: Marker) -> None:
+        """Add an event that happened outside the sources (a cue shown on the presenter's screen,
+        at its time on this session's clock): kept with the session's markers and passed to
+        every sink. Call on the session's event loop."""
+        self._store(marker)
 
     def block_at(self, t: float) -> ScheduledBlock | None:
         for block in self.schedule:

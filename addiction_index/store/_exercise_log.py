@@ -33,7 +33,7 @@ from addiction_index.store._schema import (
     check_subject_code,
 )
 
-__all__ = ["ExerciseLog"]
+__all__ = ["ExerciseLog", "check_exercise_ratings"]
 
 logger = logging.getLogger(__name__)
 
@@ -180,12 +180,7 @@ class ExerciseLog:
         ``interrupted``), its summary, RPE (Borg 6-20) and post-session craving (0-100)."""
         if status not in EXERCISE_STATUSES[1:]:
             raise InputError("status", status, "one of " + ", ".join(EXERCISE_STATUSES[1:]))
-        if rpe is not None and (
-            isinstance(rpe, bool) or not isinstance(rpe, int) or not 6 <= rpe <= 20
-        ):
-            raise InputError("rpe", rpe, "a Borg rating, a whole number from 6 to 20")
-        if post_craving is not None and not 0 <= _number("post_craving", post_craving) <= 100:
-            raise InputError("post_craving", post_craving, "a craving rating from 0 to 100")
+        check_exercise_ratings(rpe, post_craving)
         with self._transaction("finishing an exercise session") as session:
             record = self._running(session, session_id)
             _apply_progress(record, summary)
@@ -199,6 +194,25 @@ class ExerciseLog:
                 {k: summary.get(k) for k in ("phases", "alerts") if k in summary}, "summary"
             )
         logger.info("exercise session %d finished: %s", session_id, status)
+
+    def rate(self, session_id: int, *, rpe: int | None, post_craving: float | None) -> None:
+        """Record the RPE (Borg 6-20) and post-session craving (0-100) of a session that has
+        ended, as a coach logs them afterwards from a tablet. Ratings are given once: a session
+        still running, or already rated, is refused."""
+        check_exercise_ratings(rpe, post_craving)
+        if rpe is None and post_craving is None:
+            raise InputError("rpe", rpe, "an RPE or a post-session craving rating")
+        with self._transaction("rating an exercise session") as session:
+            record = session.get(ExerciseSessionRecord, session_id)
+            if record is None:
+                raise StorageError(f"exercise session {session_id} not found in {self.url}")
+            if record.status == "running":
+                raise InputError("exercise session", session_id, "a session that has ended")
+            if record.rpe is not None or record.post_craving is not None:
+                raise InputError("exercise session", session_id, "a session not yet rated")
+            record.rpe = rpe
+            record.post_craving = None if post_craving is None else float(post_craving)
+        logger.info("exercise session %d rated", session_id)
 
     def close_interrupted(self, *, stale_after: float | None = None) -> list[int]:
         """Mark sessions left ``running`` by a crash as ``interrupted``; return their ids.
@@ -289,6 +303,16 @@ class ExerciseLog:
                 f"exercise session {session_id} in {self.url} is already {record.status}"
             )
         return record
+
+
+def check_exercise_ratings(rpe: Any, craving: Any, craving_name: str = "post_craving") -> None:
+    """Refuse an RPE that is not a whole number 6-20 (Borg) or a craving outside 0-100."""
+    if rpe is not None and (
+        isinstance(rpe, bool) or not isinstance(rpe, int) or not 6 <= rpe <= 20
+    ):
+        raise InputError("rpe", rpe, "a Borg rating, a whole number from 6 to 20")
+    if craving is not None and not 0 <= _number(craving_name, craving) <= 100:
+        raise InputError(craving_name, craving, "a craving rating from 0 to 100")
 
 
 def _number(argument: str, value: Any) -> float:

@@ -7,14 +7,10 @@ import asyncio
 from rich.console import Console
 from rich.prompt import IntPrompt
 
+from addiction_index.sessions._protocol import rating_question
 from addiction_index.ui.live import LiveView
 
 __all__ = ["ConsoleRater"]
-
-_QUESTIONS = {
-    "pre_cue": "Craving right now, before the pictures (0 = none, 100 = strongest ever)",
-    "post_cue": "Craving right now, after the pictures (0 = none, 100 = strongest ever)",
-}
 
 
 class ConsoleRater:
@@ -29,7 +25,7 @@ class ConsoleRater:
         self.view = view
 
     async def rate(self, moment: str, t: float) -> float | None:
-        question = _QUESTIONS.get(moment, f"Craving rating '{moment}' (0-100)")
+        question = rating_question(moment)
         if self.view is not None:
             self.view.pause()
         try:

@@ -14,6 +14,7 @@ __all__ = ["ACCESS", "ALL_ROLES", "PUBLIC"]
 
 ALL_ROLES = frozenset({"clinician", "coach", "researcher", "case-manager", "admin"})
 _CARE = frozenset({"clinician", "coach", "case-manager"})
+_EXERCISE = frozenset({"clinician", "coach"})
 
 #: path template → roles allowed (least privilege).
 ACCESS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
@@ -28,6 +29,17 @@ ACCESS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "/residents/{code}/override": frozenset({"clinician"}),
         "/sessions/{session_id}": frozenset({"clinician"}),
         "/prescriptions/today": frozenset({"clinician", "coach"}),
+        "/residents/{code}/assess": frozenset({"clinician"}),
+        "/live/assessments/{live_id}": frozenset({"clinician"}),
+        "/live/assessments/{live_id}/cues": frozenset({"clinician"}),
+        "/live/assessments/{live_id}/stop": frozenset({"clinician"}),
+        "/ws/assessments/{live_id}": frozenset({"clinician"}),
+        # coaches run exercise sessions; clinicians may too (they prescribe them)
+        "/exercise/live": _EXERCISE,
+        "/residents/{code}/exercise": _EXERCISE,
+        "/exercise/live/{live_id}/stop": _EXERCISE,
+        "/exercise/{exercise_id}/ratings": _EXERCISE,
+        "/ws/exercise": _EXERCISE,
         "/audit": frozenset({"admin"}),
         "/users": frozenset({"admin"}),
         "/api/me": ALL_ROLES,

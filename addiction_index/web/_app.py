@@ -30,6 +30,7 @@ from addiction_index.store import open_store
 from addiction_index.store._exercise_log import ExerciseLog
 from addiction_index.web._auth import LoginThrottle, WebSettings, purge_expired, require_access
 from addiction_index.web._db import ensure_tables
+from addiction_index.web._live_hub import LiveHub
 from addiction_index.web._models import Health
 
 __all__ = ["create_app"]
@@ -141,6 +142,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
     from addiction_index.web._identity import load_identity_keys
     from addiction_index.web._routes_api import router as api_router
     from addiction_index.web._routes_decisions import router as decisions_router
+    from addiction_index.web._routes_live import router as live_router
     from addiction_index.web._routes_pages import login_router
     from addiction_index.web._routes_pages import router as pages_router
 
@@ -155,14 +157,23 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
             ensure_tables(store)
             purge_expired(store, settings)
             app.state.store = store
+            app.state.throttle = LoginThrottle(
+                store, settings.max_login_failures, settings.lockout_base_s, settings.lockout_max_s
+            )
             app.state.exercise = ExerciseLog(store)
             app.state.identity_keys = None
             app.state.load_identity_keys = lambda: load_identity_keys(
                 settings.identity_key, settings.identity_key_file
             )
+            # live sessions open the same database (the URL with its password, not the masked one)
+            app.state.hub = LiveHub(
+                store.engine.url.render_as_string(hide_password=False), app.state.exercise
+            )
             logger.info("web app started on store %s", store.url)
             yield
         finally:
+            if getattr(app.state, "hub", None) is not None:
+                await app.state.hub.close()
             store.close()
 
     app = FastAPI(
@@ -176,9 +187,6 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
     )
     app.state.settings = settings
     app.state.templates = templates
-    app.state.throttle = LoginThrottle(
-        settings.max_login_failures, settings.lockout_base_s, settings.lockout_max_s
-    )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -207,6 +215,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
     app.include_router(login_router)
     app.include_router(pages_router)
     app.include_router(decisions_router)
+    app.include_router(live_router)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(_GuardMiddleware, templates=templates)

@@ -10,7 +10,13 @@ calls in an ``X-CSRF-Token`` header; the login form (before any session) uses a 
 cookie. SameSite=Strict cookies are a second line of defence.
 
 Throttling: after ``max_login_failures`` failures for one username, further attempts are refused
-for a delay doubling with each failure (capped), counted in memory per server process.
+for a delay doubling with each failure (capped). The counts live in the ``login_throttle`` table,
+keyed by a SHA-256 of the case-folded username (never the name itself), so every worker and
+process of the server shares them: running several does not multiply an attacker's attempts.
+Each failure is one atomic UPSERT (``INSERT ... ON CONFLICT DO UPDATE SET failures = failures +
+1``), so concurrent failures are all counted; lock times are UTC wall-clock times from
+:func:`~addiction_index.store._database.utc_now`, so processes agree. Rows with no failure for a
+day and no lock left are purged on start and, at most hourly, on later failures.
 """
 
 from __future__ import annotations
@@ -18,20 +24,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Form, Header, HTTPException, Request, WebSocketException, status
 from fastapi.requests import HTTPConnection
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from addiction_index.store import SessionStore
 from addiction_index.store._accounts_schema import UserRecord
 from addiction_index.store._database import utc_now
+from addiction_index.store._login_throttle_schema import (
+    STALE_AFTER,
+    LoginThrottleRecord,
+    throttle_key,
+)
 from addiction_index.store._web_sessions_schema import WebSessionRecord
 from addiction_index.web._access import ACCESS
 from addiction_index.web._accounts import User
@@ -46,6 +58,7 @@ __all__ = [
     "csrf_header",
     "csrf_token_for",
     "end_session",
+    "purge_login_failures",
     "require_access",
     "start_session",
 ]
@@ -97,7 +110,10 @@ def end_session(store: SessionStore, token: str) -> None:
 
 
 def purge_expired(store: SessionStore, settings: WebSettings) -> int:
-    """Delete sessions past their idle or absolute timeout; return how many."""
+    """Delete sessions past their idle or absolute timeout; return how many.
+
+    Stale login-throttle rows (see :func:`purge_login_failures`) go in the same transaction.
+    """
     now = utc_now()
     with transaction(store, "purging web sessions") as session:
         result = session.execute(
@@ -106,7 +122,25 @@ def purge_expired(store: SessionStore, settings: WebSettings) -> int:
                 | (WebSessionRecord.created_at < now - settings.absolute_timeout)
             )
         )
+        _purge_login_failures(session, now)
         return result.rowcount or 0
+
+
+def _purge_login_failures(session: Session, now: datetime) -> int:
+    t = LoginThrottleRecord
+    result = session.execute(
+        delete(t).where(
+            t.last_failure_at < now - STALE_AFTER,
+            t.locked_until.is_(None) | (t.locked_until <= now),
+        )
+    )
+    return result.rowcount or 0
+
+
+def purge_login_failures(store: SessionStore) -> int:
+    """Delete the login-throttle rows with no failure for a day and no lock left; how many."""
+    with transaction(store, "purging the login throttle") as session:
+        return _purge_login_failures(session, utc_now())
 
 
 def session_user(store: SessionStore, token: str, settings: WebSettings) -> User | None:
@@ -134,33 +168,78 @@ def session_user(store: SessionStore, token: str, settings: WebSettings) -> User
 
 
 class LoginThrottle:
-    """Failed logins per username, with an exponential lockout after too many."""
+    """Failed logins per username, with an exponential lockout after too many.
 
-    def __init__(self, max_failures: int, base_s: float, max_s: float) -> None:
+    The counts are rows of ``store`` (table ``login_throttle``), shared by every instance on the
+    same database: one per server worker or process. Names are case-folded, then hashed.
+    """
+
+    #: How often (per instance, at most) :meth:`failed` also purges stale rows.
+    PURGE_EVERY_S = 3600.0
+
+    def __init__(self, store: SessionStore, max_failures: int, base_s: float, max_s: float) -> None:
+        self.store = store
         self.max_failures, self.base_s, self.max_s = max_failures, base_s, max_s
-        self._failures: dict[str, tuple[int, float]] = {}  # name → (count, locked until)
-        self._lock = threading.Lock()
+        self._next_purge = time.monotonic() + self.PURGE_EVERY_S  # the app purges on start
+
+    def delay_s(self, failures: int) -> float:
+        """The lockout after the ``failures``-th failure: 0 up to the limit, then doubling."""
+        extra = failures - self.max_failures
+        return min(self.max_s, self.base_s * 2 ** (extra - 1)) if extra > 0 else 0.0
 
     def retry_after(self, name: str) -> float:
         """Seconds until ``name`` may try again (0 when it may now)."""
-        with self._lock:
-            _, until = self._failures.get(name, (0, 0.0))
-        return max(0.0, until - time.monotonic())
+        with transaction(self.store, "reading the login throttle") as session:
+            until = session.scalar(
+                select(LoginThrottleRecord.locked_until).where(
+                    LoginThrottleRecord.name_hash == throttle_key(name)
+                )
+            )
+        return 0.0 if until is None else max(0.0, (until - utc_now()).total_seconds())
 
-    def failed(self, name: str) -> None:
-        """Count a failure; lock the name once the count passes the limit."""
-        with self._lock:
-            count = self._failures.get(name, (0, 0.0))[0] + 1
-            extra = count - self.max_failures
-            delay = min(self.max_s, self.base_s * 2 ** (extra - 1)) if extra > 0 else 0.0
-            self._failures[name] = (count, time.monotonic() + delay)
-            if len(self._failures) > 10_000:  # bound the memory under a spray of names
-                self._failures.pop(next(iter(self._failures)))
+    def failed(self, name: str) -> int:
+        """Count a failure; lock the name once the count passes the limit; return the count.
+
+        One transaction: an UPSERT adds 1 to the row's count (a conflicting concurrent failure
+        waits for the row lock on PostgreSQL, or for SQLite's write lock, then adds its own 1)
+        and returns the new count, from which the lock time is set while the row is still locked.
+        """
+        key, now = throttle_key(name), utc_now()
+        table = LoginThrottleRecord.__table__
+        dialect = self.store.engine.dialect.name
+        if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the store supports two
+            raise NotImplementedError(f"login throttling on {dialect}")
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table).values(name_hash=key, failures=1, last_failure_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.name_hash],
+            set_={
+                "failures": table.c.failures + 1,
+                "last_failure_at": stmt.excluded.last_failure_at,
+            },
+        ).returning(table.c.failures)
+        with transaction(self.store, "counting a failed login") as session:
+            count = session.execute(stmt).scalar_one()
+            delay = self.delay_s(count)
+            if delay > 0:
+                session.execute(
+                    update(table)
+                    .where(table.c.name_hash == key)
+                    .values(locked_until=now + timedelta(seconds=delay))
+                )
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + self.PURGE_EVERY_S
+            purge_login_failures(self.store)
+        return count
 
     def succeeded(self, name: str) -> None:
         """Forget the failures of ``name``."""
-        with self._lock:
-            self._failures.pop(name, None)
+        with transaction(self.store, "clearing the login throttle") as session:
+            session.execute(
+                delete(LoginThrottleRecord).where(
+                    LoginThrottleRecord.name_hash == throttle_key(name)
+                )
+            )
 
 
 def current_user(conn: HTTPConnection) -> User | None:

@@ -7,7 +7,12 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from addiction_index.store import SessionStore, _accounts_schema, _web_sessions_schema
+from addiction_index.store import (
+    SessionStore,
+    _accounts_schema,
+    _login_throttle_schema,
+    _web_sessions_schema,
+)
 from addiction_index.store._database import storage_errors
 from addiction_index.store._schema import Base
 
@@ -18,11 +23,12 @@ _TABLES = [
     _accounts_schema.AuditRecord.__table__,
     _accounts_schema.ResidentIdentityRecord.__table__,
     _web_sessions_schema.WebSessionRecord.__table__,
+    _login_throttle_schema.LoginThrottleRecord.__table__,
 ]
 
 
 def ensure_tables(store: SessionStore) -> None:
-    """Create the accounts, audit, identity and web-session tables if they are missing.
+    """Create the accounts, audit, identity, web-session and login-throttle tables if missing.
 
     (Until the Alembic migrations land, as :class:`~addiction_index.store._exercise_log.ExerciseLog`
     does for its tables.)

@@ -133,6 +133,7 @@ def dashboard(request: Request, user: CurrentUser) -> Response:
         for path, label in (
             ("/residents", "Residents"),
             ("/prescriptions/today", "Today's prescriptions"),
+            ("/exercise/live", "Zone monitor (live exercise sessions)"),
             ("/audit", "Audit log"),
             ("/users", "Staff accounts"),
             ("/api/sessions", "Pseudonymised sessions (JSON)"),

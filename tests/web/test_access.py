@@ -64,12 +64,30 @@ def test_every_state_changing_route_checks_csrf() -> None:
             assert calls & {csrf_form, csrf_header}, f"{route.path} has no CSRF check"
 
 
-def _concrete(path: str, centre: Centre) -> str:
+def _concrete(path: str, centre: Centre, live_id: str = "", exercise_id: int = 1) -> str:
     return (
         path.replace("{code}", SUBJECT)
         .replace("{session_id}", str(centre.session_id))
         .replace("{prescription_id}", str(centre.prescription_id))
+        .replace("{live_id}", live_id)
+        .replace("{exercise_id}", str(exercise_id))
     )
+
+
+@pytest.fixture(scope="module")
+def live_id(centre: Centre, clients: dict) -> str:
+    """A live assessment (simulated, at 100 × real time) of a second resident."""
+    from addiction_index.store import open_store
+
+    with open_store(centre.db) as store:
+        store.subject("R-0002")
+    clinician = clients["clinician"]
+    response = clinician.post(
+        "/residents/R-0002/assess",
+        data={"csrf_token": csrf(clinician), "mode": "simulated", "speed": "100"},
+    )
+    assert response.status_code == 303, response.text[:300]
+    return response.headers["location"].rsplit("/", 1)[1]
 
 
 GET_PATHS = sorted(
@@ -81,9 +99,11 @@ GET_PATHS = sorted(
 
 @pytest.mark.parametrize("path", GET_PATHS)
 @pytest.mark.parametrize("role", [*ROLES, None])
-def test_role_matrix_get(centre: Centre, clients: dict, role: str | None, path: str) -> None:
+def test_role_matrix_get(
+    centre: Centre, clients: dict, live_id: str, role: str | None, path: str
+) -> None:
     expected = 401 if role is None else 200 if role in ACCESS[path] else 403
-    response = clients[role].get(_concrete(path, centre))
+    response = clients[role].get(_concrete(path, centre, live_id))
     assert response.status_code == expected, (role, path, response.text[:300])
 
 
@@ -105,6 +125,33 @@ def test_role_matrix_post(centre: Centre, clients: dict, role: str | None) -> No
     )
     expected = 401 if role is None else 200 if role in ACCESS[path] else 403
     assert response.status_code == expected, (role, response.text[:300])
+
+
+POST_PATHS = sorted(
+    r.path
+    for r in _routes(create_app(":memory:").routes)
+    if isinstance(r, APIRoute) and r.methods & STATE_CHANGING and r.path in ACCESS
+)
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [(role, path) for path in POST_PATHS for role in [*ROLES, None] if role not in ACCESS[path]],
+)
+def test_role_matrix_post_refusals(
+    centre: Centre, clients: dict, live_id: str, role: str | None, path: str
+) -> None:
+    """Every state-changing route refuses every role it does not list (with a valid CSRF
+    token: the role, not the token, is what refuses), and anonymous users. The allowed cells
+    are exercised by the tests of each feature."""
+    client: httpx.Client = clients[role]
+    token = csrf(client) if role else ""
+    response = client.post(
+        _concrete(path, centre, live_id),
+        data={"csrf_token": token},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == (401 if role is None else 403), (role, path)
 
 
 def test_unauthenticated_html_shows_the_sign_in_link(clients: dict) -> None:
@@ -156,7 +203,6 @@ def test_researcher_report_is_pseudonymised(centre: Centre, clients: dict) -> No
     for free_text in ("notes", "description", "reason", "overridden", "EVIDENCE"):
         assert free_text not in text, free_text
     listing = researcher.get("/api/sessions").json()
-    assert (
-        listing[0]["subject"] is None and listing[0]["study_code"] == data["session"]["study_code"]
-    )
+    row = next(r for r in listing if r["id"] == centre.session_id)
+    assert row["subject"] is None and row["study_code"] == data["session"]["study_code"]
     assert researcher.get(f"/residents/{SUBJECT}").status_code == 403

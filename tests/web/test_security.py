@@ -13,6 +13,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from addiction_index._cli_users import users_app
@@ -154,6 +155,24 @@ def test_login_failures_are_audited_and_throttled(centre: Centre) -> None:
         assert {e["actor"] for e in failures} == {"throttled"}
         assert read_audit(store, action="login_throttled")
         assert "wrong password" not in str(read_audit(store, limit=1000))
+
+
+def test_the_throttle_is_shared_by_every_worker(centre: Centre) -> None:
+    """A second app on the same database (another worker or process) sees the same count."""
+    other = create_app(str(centre.db), settings=WebSettings(identity_key=centre.key))
+    with (
+        serve(other) as other_url,
+        centre.client() as first,
+        httpx.Client(base_url=other_url, follow_redirects=False, timeout=30) as second,
+    ):
+        for k in range(6):  # 5 allowed, the 6th still answered: 3 through each worker
+            assert login((first, second)[k % 2], "Sprayed-Name", "guess").status_code == 401
+        for client in (first, second):
+            response = login(client, "sprayed-name", "guess")
+            assert response.status_code == 429 and "Retry-After" in response.headers
+    with open_store(centre.db) as store, store.engine.connect() as connection:
+        names = connection.execute(text("SELECT * FROM login_throttle")).all()
+    assert names and "sprayed" not in str(names).lower()  # keyed by a hash, not the name
 
 
 def test_audit_module_is_append_only() -> None:

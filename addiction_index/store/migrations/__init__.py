@@ -10,7 +10,9 @@ run commit together (PostgreSQL and SQLite both have transactional DDL), or none
 A database made before migrations existed (by ``Base.metadata.create_all``: tables but no
 ``alembic_version``) is adopted: its tables are checked against the initial revision, the tables
 an older version did not have yet are created, and it is stamped at :data:`INITIAL_REVISION`;
-the later revisions then run as for any database.
+the later revisions then run as for any database. A later revision that creates a table keeps
+one that ``create_all`` already made with matching columns (``0002_login_throttle``), so a
+database made by ``create_all`` from any version's models is adopted.
 
 The Alembic configuration is built in code (:func:`alembic_config`); no ``alembic.ini`` is
 needed. For a new revision, change the models, then autogenerate against a database at the
@@ -242,7 +244,7 @@ def upgrade_database(engine: Engine, where: str | None = None) -> str:
                 adopted = current is None and _adopt_created_database(connection, where)
                 command.upgrade(alembic_config(connection), "head")
                 connection.commit()
-            except (SQLAlchemyError, CommandError) as exc:
+            except (SQLAlchemyError, CommandError, StorageError) as exc:
                 connection.rollback()
                 start = f"revision {current!r}" if current else "no revision"
                 start += " (tables made by create_all)" if adopted else ""

@@ -1,0 +1,92 @@
+// addiction-index: the cue presenter (resident's screen). It follows the session's own clock
+// (synchronised over the WebSocket: the sample with the shortest round trip wins) and shows
+// each cue at its scheduled time; every cue shown is reported back with its time on the
+// session clock, and stored as a "cue_shown" marker beside the scheduled "cue" marker.
+"use strict";
+(function () {
+  const root = document.getElementById("presenter");
+  if (!root) return;
+  const L = window.aiLive, stage = document.getElementById("stage");
+  const status = document.getElementById("presenter-status");
+  let schedule = [], sync = null, pingId = 0, sentAt = {}, shown = null, state = "starting";
+
+  function sessionNow() {  // seconds on the session clock, or null before the first sync
+    if (!sync) return null;
+    return sync.nowS + (performance.now() - sync.at) / 1000 * sync.speed;
+  }
+  function ping() {
+    pingId += 1;
+    sentAt[pingId] = performance.now();
+    conn.send({ type: "ping", id: pingId });
+  }
+  function onPong(m) {
+    const sent = sentAt[m.id];
+    delete sentAt[m.id];
+    if (sent === undefined || m.now_s === null) return;
+    const rtt = performance.now() - sent;
+    if (!sync || rtt <= sync.rtt * 1.5 || performance.now() - sync.at > 10000) {
+      sync = { nowS: m.now_s, at: sent + rtt / 2, speed: m.speed || 1, rtt: rtt };
+    }
+  }
+  function current(t) {
+    const block = schedule.find(function (b) { return b.start_s <= t && t < b.end_s; });
+    if (!block) return { key: "none", block: null };
+    if (!block.cues) return { key: block.id, block: block };
+    const k = Math.floor((t - block.start_s) / block.cues.seconds_per_cue);
+    return { key: block.id + "/" + k, block: block, number: k + 1,
+             scheduled: block.cues.times_s[k] };
+  }
+  function render(now) {
+    stage.textContent = "";
+    if (!now.block) { stage.append(L.el("span", { "class": "fixation" }, "+")); return; }
+    if (!now.block.cues) {
+      stage.append(L.el("span", { "class": "fixation" }, "+"));
+      stage.append(L.el("p", { "class": "presenter-instructions" }, now.block.instructions || ""));
+      return;
+    }
+    // No picture set ships with the software: a centre installs its own validated set.
+    const card = L.el("div", { "class": "cue", "data-set": now.block.cues.set, "data-number": now.number });
+    card.append(L.el("p", {}, now.block.cues.set + " picture " + now.number));
+    stage.append(card);
+  }
+  function frame() {
+    const t = sessionNow();
+    if (t !== null && state === "running") {
+      const now = current(t);
+      if (!shown || now.key !== shown.key) {
+        render(now);
+        shown = now;
+        if (now.number) {
+          // reported at the next frame: when the browser has painted it
+          window.requestAnimationFrame(function () {
+            conn.send({ type: "cue_shown", block: now.block.id, number: now.number,
+                        session_t: sessionNow(), scheduled_s: now.scheduled });
+          });
+        }
+      }
+      status.textContent = "";
+    }
+    window.requestAnimationFrame(frame);
+  }
+  function handle(m) {
+    if (m.type === "hello") { schedule = m.schedule || []; state = m.state; ping(); }
+    else if (m.type === "pong") onPong(m);
+    else if (m.type === "state") {
+      state = m.state;
+      if (state !== "running") {
+        stage.textContent = "";
+        status.textContent = "The session has ended. Thank you.";
+        conn.stop();
+      }
+    }
+  }
+  const conn = L.socket(root.dataset.socket, handle, function (s) {
+    if (s !== "live") status.textContent = s;
+  });
+  window.aiCuePresenter = conn;
+  window.setInterval(ping, 2000);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "f" || event.key === "F") document.documentElement.requestFullscreen();
+  });
+  window.requestAnimationFrame(frame);
+})();
