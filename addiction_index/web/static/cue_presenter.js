@@ -1,5 +1,5 @@
 // addiction-index: the cue presenter (resident's screen). It follows the session's own clock
-// (synchronised over the WebSocket: the sample with the shortest round trip wins) and shows
+// (synchronised over the WebSocket twice a second, its rate measured between syncs) and shows
 // each cue at its scheduled time; every cue shown is reported back with its time on the
 // session clock, and stored as a "cue_shown" marker beside the scheduled "cue" marker.
 "use strict";
@@ -8,11 +8,21 @@
   if (!root) return;
   const L = window.aiLive, stage = document.getElementById("stage");
   const status = document.getElementById("presenter-status");
-  let schedule = [], sync = null, pingId = 0, sentAt = {}, shown = null, state = "starting";
+  let schedule = [], syncs = [], pingId = 0, sentAt = {}, shown = null, state = "starting";
+  let lastNow = -Infinity;
 
-  function sessionNow() {  // seconds on the session clock, or null before the first sync
-    if (!sync) return null;
-    return sync.nowS + (performance.now() - sync.at) / 1000 * sync.speed;
+  // Seconds on the session clock, or null before the first sync. The clock advances at the rate
+  // measured between syncs (a simulation may run slower than its nominal speed when the server
+  // is busy), and never goes backwards on this screen.
+  function sessionNow() {
+    if (!syncs.length) return null;
+    const last = syncs[syncs.length - 1], first = syncs[0];
+    let rate = last.speed;
+    if (last.at - first.at >= 1000) {
+      rate = Math.min(last.speed, Math.max(0, (last.nowS - first.nowS) / ((last.at - first.at) / 1000)));
+    }
+    lastNow = Math.max(lastNow, last.nowS + (performance.now() - last.at) / 1000 * rate);
+    return lastNow;
   }
   function ping() {
     pingId += 1;
@@ -23,10 +33,9 @@
     const sent = sentAt[m.id];
     delete sentAt[m.id];
     if (sent === undefined || m.now_s === null) return;
-    const rtt = performance.now() - sent;
-    if (!sync || rtt <= sync.rtt * 1.5 || performance.now() - sync.at > 10000) {
-      sync = { nowS: m.now_s, at: sent + rtt / 2, speed: m.speed || 1, rtt: rtt };
-    }
+    const now = performance.now();
+    syncs.push({ nowS: m.now_s, at: sent + (now - sent) / 2, speed: m.speed || 1 });
+    while (syncs.length > 2 && now - syncs[0].at > 5000) syncs.shift();
   }
   function current(t) {
     const block = schedule.find(function (b) { return b.start_s <= t && t < b.end_s; });
@@ -84,7 +93,7 @@
     if (s !== "live") status.textContent = s;
   });
   window.aiCuePresenter = conn;
-  window.setInterval(ping, 2000);
+  window.setInterval(ping, 500);
   document.addEventListener("keydown", function (event) {
     if (event.key === "f" || event.key === "F") document.documentElement.requestFullscreen();
   });
