@@ -172,6 +172,7 @@ def resident_page(
 ) -> Response:
     """The resident page (no audit: the caller audits). Clinicians also get the decision forms:
     intake and a new prescription, and an override of the latest prescription."""
+    from addiction_index.web._plots import index_history_plot
     from addiction_index.web._routes_decisions import OVERRIDE_FIELDS, contraindication_vocabulary
 
     store = store_of(request)
@@ -187,6 +188,7 @@ def resident_page(
             "vocabulary": contraindication_vocabulary(request),
             "override_fields": OVERRIDE_FIELDS,
             "decision_error": decision_error,
+            "history_plot": index_history_plot(view["assessments"]),
         }
     return render(request, "resident.html", user, status_code, **context)
 

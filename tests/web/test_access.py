@@ -184,6 +184,7 @@ def test_clinician_sees_index_history_and_report(centre: Centre, clients: dict) 
     clinician = clients["clinician"]
     page = clinician.get(f"/residents/{SUBJECT}").text
     assert "Assessments" in page and NOT_A_DIAGNOSIS in page
+    assert 'src="data:image/png;base64,' in page and "Addiction index per assessment" in page
     report = clinician.get(f"/sessions/{centre.session_id}").text
     for part in ("Blocks", "Signal quality", "Addiction index", "confidence", "Prescription",
                  "RMSSD", NOT_A_DIAGNOSIS):  # fmt: skip
