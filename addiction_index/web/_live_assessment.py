@@ -286,12 +286,12 @@ class _BroadcastSink:
             "confidence": None if c.confidence is None else round(c.confidence, 2),
             "usable": bool(c.usable),
         }
-        live.last_hop = message
-        live.channel.publish(message)
         devices = [{"name": s.name, "state": str(s.state)} for s in runner.sources]
-        if devices != live.devices:
+        if devices != live.devices:  # before the hop, which a viewer may act on
             live.devices = devices
             live.channel.publish({"type": "devices", "devices": devices})
+        live.last_hop = message
+        live.channel.publish(message)
 
     def flush(self) -> None:
         """Nothing to write: the store sink keeps the session."""

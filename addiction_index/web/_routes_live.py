@@ -103,6 +103,7 @@ async def assess_start(
     eeg: Annotated[str, Form(max_length=80, pattern=_DEVICE_PATTERN)] = "",
     hr: Annotated[str, Form(max_length=80, pattern=_DEVICE_PATTERN)] = "",
     age: Annotated[str, Form(max_length=8)] = "",
+    protocol: Annotated[str, Form(pattern="^(cue-reactivity|demo)$")] = "cue-reactivity",
 ) -> Response:
     """Start the assessment and open its live page."""
     store = store_of(request)
@@ -125,6 +126,7 @@ async def assess_start(
                 started_by=user.username,
                 devices=[("eeg", eeg or None), ("hr", hr or None)],
                 age=int(_number("age", age, 12, 100)) if age.strip() else None,
+                protocol=protocol,
             )
     except LiveSessionConflict:
         live = hub.live_assessment_of(code)

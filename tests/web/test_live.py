@@ -48,13 +48,19 @@ async def collect(
     ) as ws:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            message = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+            try:
+                text = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+            except TimeoutError:
+                break
+            message = json.loads(text)
             messages.append(message)
             if send is not None and (reply := send(message)) is not None:
                 await ws.send(json.dumps(reply))
             if until(message):
                 return messages
-    raise AssertionError(f"timed out; last messages {messages[-3:]}")
+    kinds = sorted({m["type"] for m in messages})
+    hops = [m for m in messages if m["type"] == "hop"]
+    raise AssertionError(f"timed out after {len(messages)} messages {kinds}; last hop {hops[-1:]}")
 
 
 def start_assessment(
