@@ -41,7 +41,7 @@ from addiction_index.web._common import (
     store_of,
 )
 from addiction_index.web._live_hub import LiveHub, LiveSessionConflict
-from addiction_index.web._views import today_cards
+from addiction_index.web._views import awaiting_ratings, today_cards
 
 __all__ = ["router"]
 
@@ -296,9 +296,8 @@ async def assessment_socket(websocket: WebSocket, user: CurrentUser, live_id: Li
 def exercise_monitor(request: Request, user: CurrentUser) -> Response:
     """The coaches' zone monitor: every live exercise session, and today's residents to start."""
     store = store_of(request)
-    cards = today_cards(store)
-    audit(store, user.username, user.role, "exercise_monitor_opened", detail={"cards": len(cards)})
-    return render(request, "exercise_monitor.html", user, cards=cards, error=None)
+    audit(store, user.username, user.role, "exercise_monitor_opened")
+    return _monitor(request, user, 200, None)
 
 
 @router.post("/residents/{code}/exercise", response_class=HTMLResponse)
@@ -354,9 +353,16 @@ async def exercise_start(
     return _see_other("/exercise/live")
 
 
-def _monitor_error(request: Request, user: User, error: str) -> Response:
+def _monitor(request: Request, user: User, status_code: int, error: str | None) -> Response:
+    """The monitor page: today's cards to start from, and the sessions awaiting ratings."""
     cards = today_cards(store_of(request))
-    return render(request, "exercise_monitor.html", user, 422, cards=cards, error=error)
+    waiting = awaiting_ratings(exercise_of(request), [c["code"] for c in cards])
+    return render(request, "exercise_monitor.html", user, status_code, cards=cards,
+                  waiting=waiting, error=error)  # fmt: skip
+
+
+def _monitor_error(request: Request, user: User, error: str) -> Response:
+    return _monitor(request, user, 422, error)
 
 
 @router.post("/exercise/live/{live_id}/stop")

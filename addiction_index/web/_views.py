@@ -8,6 +8,7 @@ instead of times, no free text).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 from typing import Any
@@ -145,6 +146,21 @@ def resident_view(store: SessionStore, exercise: ExerciseLog, code: str, role: s
         ]  # fmt: skip
         view["statement"] = NOT_A_DIAGNOSIS
     return view
+
+
+def awaiting_ratings(exercise: ExerciseLog, codes: list[str], days: int = 2) -> list[dict]:
+    """Exercise sessions of the last ``days`` days that have ended without the resident's RPE
+    and post-session craving: what a coach still has to log from the tablet."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+    out = []
+    for code in codes:
+        for row in exercise.list_for_subject(code, limit=10):
+            ended = row["status"] != "running" and row["started_at"] >= since
+            if ended and row["rpe"] is None and row["post_craving"] is None:
+                minutes = (row["elapsed_s"] or 0) / 60
+                out.append({"id": row["id"], "code": code, "day": row["started_at"][:10],
+                            "status": row["status"], "minutes": minutes})  # fmt: skip
+    return sorted(out, key=lambda r: r["id"], reverse=True)
 
 
 def today_cards(store: SessionStore) -> list[dict[str, Any]]:

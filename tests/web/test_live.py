@@ -256,6 +256,8 @@ def test_a_coach_runs_an_exercise_session_sees_the_alert_and_logs_ratings(
     ended = messages[-1]
     assert ended["status"] == "stopped" and ended["reason"] == "stop_ceiling"
     exercise_id = ended["exercise_id"]
+    waiting = f'data-exercise="{exercise_id}"'
+    assert waiting in coach.get("/exercise/live").text  # listed until its ratings are logged
 
     bad = coach.post(
         f"/exercise/{exercise_id}/ratings",
@@ -267,6 +269,7 @@ def test_a_coach_runs_an_exercise_session_sees_the_alert_and_logs_ratings(
         data={"csrf_token": csrf(coach), "rpe": "15", "post_craving": "10"},
     )
     assert good.status_code == 303
+    assert waiting not in coach.get("/exercise/live").text
     again = coach.post(
         f"/exercise/{exercise_id}/ratings", data={"csrf_token": csrf(coach), "rpe": "12"}
     )
