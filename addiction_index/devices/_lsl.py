@@ -290,7 +290,10 @@ class LslSource:
         try:
             while True:
                 try:
-                    item = await asyncio.wait_for(queue.get(), self.stall_s if watch else None)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                    # cancellation that lands as the get completes (the source then never stops)
+                    async with asyncio.timeout(self.stall_s if watch else None):
+                        item = await queue.get()
                 except TimeoutError:
                     if self.state is SourceState.STREAMING:
                         self.state = SourceState.RECONNECTING

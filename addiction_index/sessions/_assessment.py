@@ -7,6 +7,7 @@ session, prescribes from the index, and records each step as it happens.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 from collections.abc import Sequence
@@ -108,6 +109,20 @@ def _prescribe(store: Any, subject: str, age: float | None, outcome: Any, loaded
     )
 
 
+def _finish(
+    store: Any, session_id: int, subject: str, age: float | None, outcome: Any, loaded: _Loaded
+) -> Any:
+    """Store the completed session's index and block summaries, then prescribe from it."""
+    index = outcome.index
+    store.add_block_summaries(session_id, index.block_summaries)
+    stored_index = index.to_dict() | {
+        "signal_quality": outcome.usability,
+        "resting_hr_bpm": outcome.resting_hr_bpm,  # the prescription loop reads it back
+    }
+    store.finish_session(session_id, status="completed", index=stored_index)
+    return _prescribe(store, subject, age, outcome, loaded)
+
+
 def _load(protocol: str, folders: ContentFolders) -> _Loaded:
     spec = load_feature_spec()
     definition = load_model_definition("default-index", folders.models)
@@ -152,7 +167,8 @@ async def run_simulated_assessment(
     """Run one simulated resident through ``protocol`` and store everything; see the module doc."""
     if not 0 <= craving <= 100:
         raise InputError("craving", craving, "a latent craving between 0 and 100")
-    loaded = _load(protocol, folders)
+    # data files are parsed off the event loop (a server's other sessions keep streaming)
+    loaded = await asyncio.to_thread(_load, protocol, folders)
     params = ResidentParams.draw(
         seed, craving, reports_craving=reports_craving, detached_roles=tuple(detached_roles)
     )
@@ -212,7 +228,8 @@ async def run_assessment(
     """
     if age is not None and not 12 <= age <= 100:
         raise InputError("age", age, "an age in years between 12 and 100")
-    loaded = _load(protocol, folders)
+    # data files are parsed off the event loop (a server's other sessions keep streaming)
+    loaded = await asyncio.to_thread(_load, protocol, folders)
     return await _run(
         loaded,
         sources,
@@ -247,10 +264,11 @@ async def _run(
     wait_for_beats: bool = True,
 ) -> AssessmentResult:
     spec, definition, proto = loaded.spec, loaded.definition, loaded.protocol
-    store = open_store(db)
+    store = await asyncio.to_thread(open_store, db)
     try:
-        closed = store.close_interrupted(stale_after=_STALE_AFTER_S)
-        session_id = store.start_session(
+        closed = await asyncio.to_thread(store.close_interrupted, stale_after=_STALE_AFTER_S)
+        session_id = await asyncio.to_thread(
+            store.start_session,
             subject,
             protocol_name=proto.name,
             protocol_version=proto.version,
@@ -292,14 +310,9 @@ async def _run(
         except BaseException:
             store.finish_session(session_id, status="interrupted")
             raise
-        index = outcome.index
-        store.add_block_summaries(session_id, index.block_summaries)
-        stored_index = index.to_dict() | {
-            "signal_quality": outcome.usability,
-            "resting_hr_bpm": outcome.resting_hr_bpm,  # the prescription loop reads it back
-        }
-        store.finish_session(session_id, status="completed", index=stored_index)
-        prescription = _prescribe(store, subject, age, outcome, loaded)
+        prescription = await asyncio.to_thread(
+            _finish, store, session_id, subject, age, outcome, loaded
+        )
         return AssessmentResult(
             session_id,
             subject,

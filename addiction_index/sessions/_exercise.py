@@ -330,7 +330,8 @@ async def _monitor_source(
                 item = await queue.get()
             else:  # real time: look at the stop flag and the gap at least every _POLL_S
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=_POLL_S)
+                    async with asyncio.timeout(_POLL_S):  # not wait_for: see _runner
+                        item = await queue.get()
                 except TimeoutError:
                     item = None
             if item is None:

@@ -304,7 +304,10 @@ class SessionRunner:
         if not queue.empty():
             return queue.get_nowait()
         try:
-            return await asyncio.wait_for(queue.get(), timeout=_IDLE_S)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that lands as get() completes, and a stopped session would run on to its end
+            async with asyncio.timeout(_IDLE_S):
+                return await queue.get()
         except TimeoutError:
             return None
 

@@ -193,7 +193,8 @@ class WebRater:
             {"type": "rating_request", "moment": moment, "question": rating_question(moment)}
         )
         try:
-            return await asyncio.wait_for(future, self.wait_s)
+            async with asyncio.timeout(self.wait_s):  # not wait_for (see the runner)
+                return await future
         except TimeoutError:
             return None
         finally:
