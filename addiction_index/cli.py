@@ -12,11 +12,14 @@ import typer
 from rich.console import Console
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
+from addiction_index._cli_aftercare import followup_app, intake_command, release_command
+from addiction_index._cli_cohort import cohort_app, handover_command
 from addiction_index._cli_common import DbOption, JsonOption
 from addiction_index._cli_common import dump_json as _dump
 from addiction_index._cli_common import fail as _fail
 from addiction_index._cli_datasets import dataset_app, export_command
 from addiction_index._cli_db import db_app
+from addiction_index._cli_demo_centre import demo_centre_command
 from addiction_index._cli_exercise import exercise_command
 from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
@@ -51,8 +54,14 @@ app.command("prescribe")(prescribe_command)
 app.command("plan")(plan_command)
 app.add_typer(users_app, name="users")
 app.command("serve")(serve_command)
+app.command("demo-centre")(demo_centre_command)
 app.add_typer(db_app, name="db")
 app.command("report")(report_command)
+app.command("intake")(intake_command)
+app.command("release")(release_command)
+app.add_typer(followup_app, name="followup")
+app.command("handover")(handover_command)
+app.add_typer(cohort_app, name="cohort")
 
 RecordOption = Annotated[
     Path | None,

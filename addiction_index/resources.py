@@ -1,6 +1,6 @@
-"""Where the content folders live: ``devices/``, ``models/`` and ``prescriptions/``.
+"""Where the content folders live: ``devices/``, ``models/``, ``prescriptions/``, ``instruments/``.
 
-The three folders a domain expert edits sit at the top of the source tree and ship inside the
+The folders a domain expert edits sit at the top of the source tree and ship inside the
 wheel as ``addiction_index/_content/<kind>``. :func:`content_dir` is the one lookup used by all
 code, so the same call works from an editable install, from a built wheel, and from a user's own
 folder given on the command line or in the environment.
@@ -23,8 +23,8 @@ from addiction_index.errors import ResourceNotFoundError
 
 __all__ = ["CONTENT_KINDS", "ContentKind", "content_dir", "content_file"]
 
-ContentKind = Literal["devices", "models", "prescriptions"]
-CONTENT_KINDS: tuple[ContentKind, ...] = ("devices", "models", "prescriptions")
+ContentKind = Literal["devices", "models", "prescriptions", "instruments"]
+CONTENT_KINDS: tuple[ContentKind, ...] = ("devices", "models", "prescriptions", "instruments")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -12,6 +12,11 @@ other processes see committed rows while a session is still being written.
 Values are adapted here too: datetimes are stored as UTC and come back timezone-aware, and JSON
 columns receive plain JSON types only (NaN and infinities become NULL on every backend) and no
 key that names a personal detail (``first_name``, ``phone``...): subjects are pseudonymous.
+
+Every time the store writes (``started_at``, ``created_at``...) comes from :func:`utc_now`, the
+store clock. :func:`simulated_now` sets it, for the whole process, to a simulated time: that is
+how ``addiction-index demo-centre`` dates six months of simulated sessions in the past. Nothing
+else sets it; it is never used in the web server or a real session.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -48,6 +54,7 @@ __all__ = [
     "mask_url",
     "open_store",
     "resolve_database_url",
+    "simulated_now",
     "storage_errors",
     "to_json",
     "utc_now",
@@ -194,9 +201,50 @@ def create_store_engine(url: str) -> Engine:
     return engine
 
 
+# The store clock: None is the real time. A module variable, not a contextvar, so that writes
+# from worker threads (asyncio.to_thread, executors: contextvars do not reach them all) see it.
+_clock: Callable[[], datetime] | None = None
+_clock_lock = threading.Lock()
+
+
 def utc_now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The store clock: the current time, timezone-aware UTC, or inside :func:`simulated_now`
+    the simulated time it was given (in every thread of the process)."""
+    clock = _clock  # one read: the context manager may restore it meanwhile
+    if clock is None:
+        return datetime.now(UTC)
+    when = clock()
+    if when.tzinfo is None:
+        raise InputError("simulated_now", when, "a timezone-aware datetime")
+    return when.astimezone(UTC)
+
+
+@contextmanager
+def simulated_now(when: datetime | Callable[[], datetime]) -> Iterator[None]:
+    """Make :func:`utc_now`, and so every time the store writes, return ``when`` in the block.
+
+    ``when`` is a fixed timezone-aware datetime, or a function called at each :func:`utc_now`
+    (from any thread; it must be thread-safe) returning one. The setting is process-wide, for
+    simulations only (``demo-centre`` back-dates its residents' sessions with it); the previous
+    clock is restored on exit, so blocks nest. Raises :class:`InputError` for a naive datetime.
+    """
+    global _clock
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            raise InputError("simulated_now", when, "a timezone-aware datetime")
+        fixed = when
+        clock: Callable[[], datetime] = lambda: fixed  # noqa: E731
+    elif callable(when):
+        clock = when
+    else:
+        raise InputError("simulated_now", when, "a datetime or a function returning one")
+    with _clock_lock:
+        previous, _clock = _clock, clock
+    try:
+        yield
+    finally:
+        with _clock_lock:
+            _clock = previous
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -291,6 +291,11 @@ class SessionStore:
         with self._transaction("counting sessions") as session:
             return session.scalar(select(func.count()).select_from(SessionRecord)) or 0
 
+    def count_subjects(self) -> int:
+        """The number of subjects (residents) in the store, with or without sessions."""
+        with self._transaction("counting subjects") as session:
+            return session.scalar(select(func.count()).select_from(Subject)) or 0
+
     def list_sessions(self, subject: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Summaries of the newest sessions first, optionally of one subject code only."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
