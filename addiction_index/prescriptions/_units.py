@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import threading
 from functools import cache
 from typing import Any
 
@@ -39,16 +40,29 @@ UNIT_NAMES: dict[str, str] = {
 }
 
 
-@cache
+_REGISTRY: pint.UnitRegistry | None = None
+_REGISTRY_LOCK = threading.Lock()
+
+
 def registry() -> pint.UnitRegistry:
-    """The package's unit registry: pint's defaults plus bpm, points and count."""
-    # "point" (pint: the typographic 1/72 inch) and "count" are deliberately redefined as the
-    # 0-100 score point and a plain count; without on_redefinition pint logs a warning each time.
-    ureg = pint.UnitRegistry(on_redefinition="ignore")
-    ureg.define("bpm = 1 / minute = beats_per_minute")
-    ureg.define("points = [score] = point")  # 0-100 scores: index, craving and their changes
-    ureg.define("count = [] ")  # sessions: a plain number
-    return ureg
+    """The package's unit registry: pint's defaults plus bpm, points and count.
+
+    One per process, built once under a lock: rule sets are loaded from several threads at once
+    in the web server (one per starting session), and quantities of two registries do not mix.
+    """
+    global _REGISTRY
+    if _REGISTRY is None:
+        with _REGISTRY_LOCK:
+            if _REGISTRY is None:
+                # "point" (pint: the typographic 1/72 inch) and "count" are deliberately redefined
+                # as the 0-100 score point and a plain count; without on_redefinition pint logs a
+                # warning each time.
+                ureg = pint.UnitRegistry(on_redefinition="ignore")
+                ureg.define("bpm = 1 / minute = beats_per_minute")
+                ureg.define("points = [score] = point")  # 0-100 scores: index, craving, changes
+                ureg.define("count = [] ")  # sessions: a plain number
+                _REGISTRY = ureg
+    return _REGISTRY
 
 
 def quantity(value: float, unit: str) -> Any:
@@ -56,7 +70,7 @@ def quantity(value: float, unit: str) -> Any:
     return registry().Quantity(value, unit)
 
 
-@cache
+@cache  # safe: every thread builds the same names from the one registry
 def unit_names() -> dict[str, Any]:
     """The unit names bound in expressions: each is one of its unit (``60 * bpm``)."""
     return {name: quantity(1, unit) for name, unit in UNIT_NAMES.items()}
