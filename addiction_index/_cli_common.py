@@ -40,6 +40,16 @@ def dump_json(data: Any) -> None:
 
 
 def fail(error: object, code: int = 2) -> NoReturn:
-    """Print ``error`` as one line on stderr and exit with ``code``."""
-    Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+    """Print ``error`` as one line on stderr and exit with ``code``.
+
+    In the language of ``$ADDICTION_INDEX_LANG`` (en or zh-CN): the prefix always, the message
+    when the catalogue has it (most error classes still build English text).
+    """
+    from addiction_index.i18n import env_lang, translator
+
+    _ = translator(env_lang()).gettext
+    prefix = _("error:")
+    text = str(error)
+    text = _(text) if text else text
+    Console(stderr=True).print(f"[bold red]{prefix}[/] {text}", highlight=False)
     raise typer.Exit(code=code)

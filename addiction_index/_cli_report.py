@@ -10,6 +10,7 @@ import typer
 from addiction_index import NOT_A_DIAGNOSIS
 from addiction_index._cli_common import DbOption, JsonOption, dump_json, fail
 from addiction_index.errors import AddictionIndexError
+from addiction_index.i18n import normalise, translator
 
 __all__ = ["report_command"]
 
@@ -28,6 +29,10 @@ def report_command(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    lang: Annotated[
+        str,
+        typer.Option("--lang", help="Language of the report: en or zh-CN."),
+    ] = "en",
 ) -> None:
     """Write the assessment report of SESSION as HTML and/or PDF (default: session-<id>.html).
 
@@ -39,12 +44,17 @@ def report_command(
     from addiction_index.sessions._report import assessment_report_html, write_pdf
     from addiction_index.store import open_store
 
+    try:
+        lang = normalise(lang)
+    except ValueError as exc:
+        fail(str(exc))
+    _ = translator(lang).gettext
     if html is None and pdf is None:
         html = Path(f"session-{session}.html")
     try:
         store = open_store(db)
         try:
-            page = assessment_report_html(store, session)
+            page = assessment_report_html(store, session, lang=lang)
         finally:
             store.close()
         if html is not None:
@@ -54,8 +64,9 @@ def report_command(
             write_pdf(page, pdf)
     except AddictionIndexError as exc:
         fail(exc)
+
     except OSError as exc:
-        fail(f"cannot write the report: {exc}")
+        fail(_("cannot write the report: %(error)s") % {"error": exc})
     if as_json:
         dump_json(
             {
@@ -68,5 +79,6 @@ def report_command(
         return
     for kind, path in (("HTML", html), ("PDF", pdf)):
         if path is not None:
-            typer.echo(f"{kind} report of session {session}: {path}")
-    typer.echo(NOT_A_DIAGNOSIS)
+            message = _("%(kind)s report of session %(session)s: %(path)s")
+            typer.echo(message % {"kind": kind, "session": session, "path": path})
+    typer.echo(_(NOT_A_DIAGNOSIS))

@@ -136,6 +136,13 @@ def serve_command(
         bool,
         typer.Option("--secure-cookies", help="Mark cookies Secure (served over https)."),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of every page: en or zh-CN (default: each browser's Accept-Language).",
+        ),
+    ] = None,
 ) -> None:
     """Run the centre's web app (http://127.0.0.1:8000 by default)."""
     import uvicorn
@@ -149,14 +156,22 @@ def serve_command(
             "Serve it behind a TLS proxy and pass --secure-cookies.",
             highlight=False,
         )
+    from addiction_index.i18n import normalise
+
+    try:
+        lang = normalise(lang) if lang else None
+    except ValueError as exc:
+        _fail(str(exc))
     try:
         url = resolve_database_url(db)
     except AddictionIndexError as exc:
         _fail(str(exc))
     logging.getLogger("addiction_index.web.access").setLevel(logging.INFO)
     typer.echo(f"serving {mask_url(url)} on http://{host}:{port}")
-    app = create_app(url, settings=WebSettings(secure_cookies=secure_cookies))
+    app = create_app(url, settings=WebSettings(secure_cookies=secure_cookies, lang=lang))
     # uvicorn's own access log prints the client address and the query string: replaced by
     # the app's, which names the route template only
+    # per-message deflate is off: each message would be compressed once per viewer, which costs
+    # more CPU on the gateway than the bytes it saves on a centre's local network
     uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=False,
-                server_header=False)  # fmt: skip
+                server_header=False, ws_per_message_deflate=False)  # fmt: skip

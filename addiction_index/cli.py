@@ -23,9 +23,11 @@ from addiction_index._cli_demo_centre import demo_centre_command
 from addiction_index._cli_exercise import exercise_command
 from addiction_index._cli_extract import features_app
 from addiction_index._cli_models import evaluate_command, models_app, train_command
+from addiction_index._cli_ops import backup_app, retention_app, subject_app
 from addiction_index._cli_programme import plan_command, prescribe_command
 from addiction_index._cli_report import report_command
 from addiction_index._cli_rules import rules_app
+from addiction_index._cli_service import service_app
 from addiction_index._cli_users import serve_command, users_app
 from addiction_index.errors import AddictionIndexError
 
@@ -62,6 +64,10 @@ app.command("release")(release_command)
 app.add_typer(followup_app, name="followup")
 app.command("handover")(handover_command)
 app.add_typer(cohort_app, name="cohort")
+app.add_typer(backup_app, name="backup")
+app.add_typer(retention_app, name="retention")
+app.add_typer(subject_app, name="subject")
+app.add_typer(service_app, name="service")
 
 RecordOption = Annotated[
     Path | None,

@@ -21,12 +21,31 @@ from typing import Literal
 
 from addiction_index.errors import ResourceNotFoundError
 
-__all__ = ["CONTENT_KINDS", "ContentKind", "content_dir", "content_file"]
+__all__ = [
+    "CONTENT_KINDS",
+    "DATA_DIR_ENV",
+    "ContentKind",
+    "content_dir",
+    "content_file",
+    "data_root",
+]
 
 ContentKind = Literal["devices", "models", "prescriptions", "instruments"]
 CONTENT_KINDS: tuple[ContentKind, ...] = ("devices", "models", "prescriptions", "instruments")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: The centre's data folder (datasets, models, cue pictures): this variable, else the user's.
+DATA_DIR_ENV = "ADDICTION_INDEX_DATA_DIR"
+
+
+def data_root() -> Path:
+    """The centre's data folder: ``$ADDICTION_INDEX_DATA_DIR``, else the user data folder
+    (``datasets/``, ``models/`` and ``cues/`` live under it)."""
+    import platformdirs
+
+    base = os.environ.get(DATA_DIR_ENV)
+    return Path(base).expanduser() if base else Path(platformdirs.user_data_dir("addiction-index"))
 
 
 def _env_var(kind: str) -> str:

@@ -60,28 +60,35 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
-from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _live_server import (
+    Collector,
+    Server,
+    code,
+    machine_ticks,
+    prepare_database,
+    rss_mb,
+    server_ticks,
+    sign_in,
+    viewer,
+)
 
 __all__ = ["LevelResult", "measure_level", "run"]
 
 THRESHOLD_MS = 250.0
 DEFAULT_LEVELS = (20, 40, 60, 80, 100, 140, 200)
 QUICK_LEVELS = (5, 10)
-CLINICIAN = "benchclinician"
-PASSWORD = "benchmark password for loopback only"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -102,7 +109,7 @@ class LevelResult:
     dropped: int  # EEG messages inferred missing in the window
     server_cpu_pct: float  # all threads; 100 = one core
     server_loop_cpu_pct: float  # the main thread: the event loop
-    server_rss_mb: float
+    serverrss_mb: float
     client_cpu_pct: float
     machine_cpu_pct: float  # all cores busy, 100 = one core
     other_cpu_pct: float  # machine - server - client
@@ -115,34 +122,6 @@ class LevelResult:
 
 
 # -- the machine -----------------------------------------------------------------------------------
-def _proc_ticks(path: str) -> int:
-    """utime + stime of /proc/.../stat."""
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def _server_ticks(pid: int) -> tuple[int, int]:
-    """(all threads, main thread) CPU ticks of process ``pid``."""
-    return _proc_ticks(f"/proc/{pid}/stat"), _proc_ticks(f"/proc/{pid}/task/{pid}/stat")
-
-
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) ticks of every core."""
-    with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def machine() -> dict[str, Any]:
     """What the numbers were measured on (as in ``run.py``, without the git commit)."""
     import fastapi
@@ -175,145 +154,7 @@ def machine() -> dict[str, Any]:
 
 
 # -- the database and the server -------------------------------------------------------------------
-def prepare_database(folder: Path, residents: int) -> Path:
-    """A SQLite file with ``residents`` residents (B-0001 ...) and the clinician."""
-    from addiction_index.store import open_store
-    from addiction_index.web import add_user
-    from addiction_index.web._db import ensure_tables
-
-    db = folder / "template.sqlite"
-    with open_store(db) as store:
-        ensure_tables(store)
-        for i in range(residents):
-            store.subject(_code(i))
-        add_user(store, CLINICIAN, "clinician", PASSWORD)
-    return db
-
-
-def _code(i: int) -> str:
-    return f"B-{i + 1:04d}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``addiction-index serve`` in a child process on a fresh copy of the template database."""
-
-    def __init__(self, folder: Path, template: Path, name: str) -> None:
-        from cryptography.fernet import Fernet
-
-        self.db = folder / f"{name}.sqlite"
-        shutil.copyfile(template, self.db)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.pop("ADDICTION_INDEX_DB", None)
-        env["ADDICTION_INDEX_DATA_DIR"] = str(folder / "data")  # no user folder touched
-        env["ADDICTION_INDEX_IDENTITY_KEY"] = Fernet.generate_key().decode()
-        self.log = open(folder / f"{name}.log", "wb")  # noqa: SIM115
-        cmd = [
-            sys.executable, "-m", "addiction_index.cli", "serve", "--db", str(self.db),
-            "--host", "127.0.0.1", "--port", str(self.port),
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=self.log, stderr=self.log)
-        self.pid = self.proc.pid
-
-    def wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.log.flush()
-                tail = Path(self.log.name).read_text(errors="replace")[-1500:]
-                raise RuntimeError(f"the server exited ({self.proc.returncode}):\n{tail}")
-            try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the server did not answer /health in {timeout:g} s")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # graceful: the hub stops what still runs
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
 # -- the client ------------------------------------------------------------------------------------
-async def sign_in(client: httpx.AsyncClient) -> str:
-    """Sign in through the form (double-submit CSRF); the session's CSRF token for forms."""
-    form = await client.get("/login")
-    token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    answer = await client.post(
-        "/login", data={"username": CLINICIAN, "password": PASSWORD, "csrf_token": token}
-    )
-    if answer.status_code != 303:
-        raise RuntimeError(f"sign-in refused ({answer.status_code})")
-    return (await client.get("/api/me")).json()["csrf_token"]
-
-
-class Collector:
-    """What every viewer receives; latencies are kept only inside the window."""
-
-    def __init__(self) -> None:
-        self.in_window = False
-        self.latency: list[float] = []
-        self.sched: dict[int, list[float]] = {}
-        self.best: dict[int, float] = {}
-        self.counts: Counter[str] = Counter()
-        self.dropped = 0
-        self.failed: set[int] = set()
-
-
-async def viewer(
-    index: int, url: str, headers: dict[str, str], out: Collector, ready: asyncio.Event,
-    compression: bool,
-) -> None:  # fmt: skip
-    """One clinician page's socket: receive until closed."""
-    expected_t0: float | None = None
-    out.sched[index] = []
-    async with connect(
-        url,
-        additional_headers=headers,
-        compression="deflate" if compression else None,
-        max_size=None,
-        open_timeout=120,
-    ) as ws:
-        ready.set()
-        async for text in ws:
-            now = time.time()
-            message = json.loads(text)
-            kind = message["type"]
-            window = out.in_window
-            if window:
-                out.counts[kind] += 1
-            if kind == "eeg":
-                fs, t0, n = message["fs"], message["t0"], len(message["samples"][0])
-                behind = now - (t0 + (n - 1) / fs)  # constant offset + how late
-                if behind < out.best.get(index, np.inf):
-                    out.best[index] = behind
-                if window:
-                    out.latency.append(now - message["recv"])
-                    out.sched[index].append(behind)
-                    if expected_t0 is not None and t0 - expected_t0 > 0.5 / fs:
-                        out.dropped += max(1, round((t0 - expected_t0) * fs / n))
-                expected_t0 = t0 + n / fs
-            elif kind == "hr":
-                if window:
-                    out.latency.append(now - message["recv"])
-            elif kind == "state" and message["state"] == "failed":
-                out.failed.add(index)
-
-
 async def _level(
     base_url: str, n: int, warmup: float, window: float, pid: int, compression: bool,
     profile: Path | None, log: Any,
@@ -328,12 +169,12 @@ async def _level(
         live_ids = []
         for i in range(n):  # one after the other, as a clinician would start them
             answer = await client.post(
-                f"/residents/{_code(i)}/assess",
+                f"/residents/{code(i)}/assess",
                 data={"csrf_token": csrf, "mode": "simulated", "craving": str(20 + (i * 7) % 70),
                       "seed": str(i), "speed": "1"},
             )  # fmt: skip
             if answer.status_code != 303:
-                raise RuntimeError(f"starting {_code(i)}: {answer.status_code}")
+                raise RuntimeError(f"starting {code(i)}: {answer.status_code}")
             live_ids.append(answer.headers["location"].rsplit("/", 1)[1])
         start_s = time.monotonic() - t
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
@@ -356,14 +197,14 @@ async def _level(
         spy = None
         if profile is not None:
             spy = _start_py_spy(pid, window, profile / f"level-{n}.txt")
-        server0, machine0, client0 = _server_ticks(pid), _machine_ticks(), os.times()
+        server0, machine0, client0 = server_ticks(pid), machine_ticks(), os.times()
         wall0 = time.monotonic()
         out.in_window = True
         await asyncio.sleep(window)
         out.in_window = False
         elapsed = time.monotonic() - wall0
-        server1, machine1, client1 = _server_ticks(pid), _machine_ticks(), os.times()
-        rss = _rss_mb(pid)
+        server1, machine1, client1 = server_ticks(pid), machine_ticks(), os.times()
+        rss = rss_mb(pid)
         if spy is not None:
             await asyncio.to_thread(spy.wait)
 
@@ -425,7 +266,7 @@ async def _level(
         "dropped": out.dropped,
         "server_cpu_pct": server_pct,
         "server_loop_cpu_pct": pct(server1[1] - server0[1]),
-        "server_rss_mb": rss,
+        "serverrss_mb": rss,
         "client_cpu_pct": client_pct,
         "machine_cpu_pct": machine_pct,
         "other_cpu_pct": max(0.0, machine_pct - server_pct - client_pct),
@@ -565,7 +406,7 @@ def print_table(results: list[LevelResult], title: str, threshold_ms: float) -> 
             str(r.residents), f"{r.median_ms:.1f}", f"{r.p90_ms:.1f}", f"{r.p99_ms:.1f}",
             f"{r.max_ms:.0f}", f"{r.sched_p99_ms:.0f}", f"{r.rate_per_s:,.0f}", str(r.dropped),
             f"{r.server_cpu_pct:.0f} %", f"{r.server_loop_cpu_pct:.0f} %",
-            f"{r.server_rss_mb:.0f}", f"{r.client_cpu_pct:.0f} %", f"{r.other_cpu_pct:.0f} %",
+            f"{r.serverrss_mb:.0f}", f"{r.client_cpu_pct:.0f} %", f"{r.other_cpu_pct:.0f} %",
             "yes" if r.passed else "[red]NO[/]",
         )  # fmt: skip
     console = Console() if sys.stdout.isatty() else Console(width=200)

@@ -98,7 +98,8 @@ def _as_bool(series: pd.Series, column: str, allow_missing: bool) -> pd.Series:
     values = series.map(
         lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else v
     )
-    ok = values.map(lambda v: v is None or isinstance(v, bool | np.bool_) or v in (0, 1))
+    # NaN too: a float column holding 1.0/0.0/NaN (this function's own output) checks again
+    ok = values.isna() | values.map(lambda v: isinstance(v, bool | np.bool_) or v in (0, 1))
     if not ok.all():
         raise _bad(column, _first_bad(series, ok), "a bool (True/False)")
     if values.isna().any() and not allow_missing:

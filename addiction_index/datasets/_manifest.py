@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from addiction_index.errors import ConfigError, InputError, ResourceNotFoundError
+from addiction_index.resources import DATA_DIR_ENV, data_root
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -43,7 +43,6 @@ __all__ = [
     "file_sha256",
 ]
 
-DATA_DIR_ENV = "ADDICTION_INDEX_DATA_DIR"
 MANIFEST = "dataset.json"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -106,9 +105,7 @@ def datasets_root(override: str | os.PathLike[str] | None = None) -> Path:
     or the user data folder's ``datasets``."""
     if override is not None:
         return Path(override).expanduser()
-    base = os.environ.get(DATA_DIR_ENV)
-    root = Path(base).expanduser() if base else Path(platformdirs.user_data_dir("addiction-index"))
-    return root / "datasets"
+    return data_root() / "datasets"
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

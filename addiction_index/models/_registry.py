@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from addiction_index.errors import ConfigError, InputError, ResourceNotFoundError
 from addiction_index.models._artifact import SUFFIX, artifact_paths, is_artifact_name, load_meta
+from addiction_index.resources import data_root
 
 __all__ = [
     "REGISTRY_FILE",
@@ -36,7 +35,7 @@ __all__ = [
 ]
 
 REGISTRY_FILE = "registry.json"
-DATA_DIR_ENV = "ADDICTION_INDEX_DATA_DIR"
+
 
 PathLike = str | os.PathLike[str] | None
 
@@ -45,9 +44,7 @@ def models_root(models_dir: PathLike = None) -> Path:
     """``models_dir``, else ``$ADDICTION_INDEX_DATA_DIR/models``, else the user data folder's."""
     if models_dir is not None:
         return Path(models_dir).expanduser()
-    base = os.environ.get(DATA_DIR_ENV)
-    root = Path(base).expanduser() if base else Path(platformdirs.user_data_dir("addiction-index"))
-    return root / "models"
+    return data_root() / "models"
 
 
 def next_name(task: str, model: str, models_dir: PathLike = None) -> str:

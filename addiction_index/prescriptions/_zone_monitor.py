@@ -41,6 +41,7 @@ from enum import StrEnum
 from typing import Any
 
 from addiction_index.errors import InputError
+from addiction_index.i18n import N_
 
 __all__ = [
     "STOP_KINDS",
@@ -87,20 +88,20 @@ _SEVERITY = {
 }
 
 _MESSAGES = {
-    ZoneEventKind.IN_ZONE: "In the zone: keep this pace.",
-    ZoneEventKind.SPEED_UP: "Below the zone: speed up a little.",
-    ZoneEventKind.EASE_OFF: "Above the zone: ease off a little.",
-    ZoneEventKind.OVER_CEILING: "Heart rate at the safety ceiling: slow down now.",
+    ZoneEventKind.IN_ZONE: N_("In the zone: keep this pace."),
+    ZoneEventKind.SPEED_UP: N_("Below the zone: speed up a little."),
+    ZoneEventKind.EASE_OFF: N_("Above the zone: ease off a little."),
+    ZoneEventKind.OVER_CEILING: N_("Heart rate at the safety ceiling: slow down now."),
     ZoneEventKind.STOP_CEILING: (
-        "STOP: heart rate stayed above the safety ceiling. Check the resident."
+        N_("STOP: heart rate stayed above the safety ceiling. Check the resident.")
     ),
-    ZoneEventKind.SENSOR_LOST: "No heart rate: check the strap's contact.",
-    ZoneEventKind.SENSOR_BACK: "Heart rate back.",
+    ZoneEventKind.SENSOR_LOST: N_("No heart rate: check the strap's contact."),
+    ZoneEventKind.SENSOR_BACK: N_("Heart rate back."),
     ZoneEventKind.STOP_SENSOR_LOST: (
-        "STOP: no heart rate for too long. Check the resident and the strap."
+        N_("STOP: no heart rate for too long. Check the resident and the strap.")
     ),
-    ZoneEventKind.MAIN_PART: "Warm-up done: main part, hold the zone.",
-    ZoneEventKind.COOL_DOWN: "Cool-down: slow down gradually.",
+    ZoneEventKind.MAIN_PART: N_("Warm-up done: main part, hold the zone."),
+    ZoneEventKind.COOL_DOWN: N_("Cool-down: slow down gradually."),
 }
 
 

@@ -8,6 +8,7 @@ session, prescribes from the index, and records each step as it happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from addiction_index.devices import (
     load_profile,
 )
 from addiction_index.devices._source import Source
-from addiction_index.errors import ConfigError, InputError
+from addiction_index.errors import ConfigError, InputError, StorageError
 from addiction_index.features.spec import load_feature_spec
 from addiction_index.models import load_model_definition
 from addiction_index.prescriptions import load_rule_set
@@ -308,7 +309,10 @@ async def _run(
         try:
             outcome = await runner.run()
         except BaseException:
-            store.finish_session(session_id, status="interrupted")
+            # a store that cannot be written (disk full, read-only) cannot record this either:
+            # the session stays "running" until the next start closes it; the first error wins
+            with contextlib.suppress(StorageError):
+                store.finish_session(session_id, status="interrupted")
             raise
         prescription = await asyncio.to_thread(
             _finish, store, session_id, subject, age, outcome, loaded

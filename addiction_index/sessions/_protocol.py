@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from addiction_index.datafiles import load_yaml
 from addiction_index.errors import ResourceNotFoundError
+from addiction_index.i18n import N_
 
 __all__ = [
     "BlockRole",
@@ -49,11 +50,26 @@ class ProtocolBlock(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     role: BlockRole
     duration_s: float = Field(gt=0, le=3600)
-    instructions: str = ""
+    instructions: str = ""  # English; YAML may give {en: ..., zh-CN: ...} like the instruments
+    instructions_text: dict[str, str] = Field(default_factory=dict)  # by language, en included
     rating_before: str | None = None
     rating_after: str | None = None
     cues: CueSpec | None = None
     cite: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("instructions"), dict):
+            texts = {str(k): str(v) for k, v in data["instructions"].items()}
+            if "en" not in texts:
+                raise ValueError("instructions in several languages need an 'en' text")
+            data = {**data, "instructions": texts["en"], "instructions_text": texts}
+        return data
+
+    def text(self, lang: str = "en") -> str:
+        """The block's instructions in ``lang`` (``en``, ``zh-CN``), else in English."""
+        return self.instructions_text.get(lang) or self.instructions
 
 
 class Protocol(BaseModel):
@@ -122,8 +138,8 @@ def list_protocols() -> list[str]:
 
 
 _RATING_QUESTIONS = {
-    "pre_cue": "Craving right now, before the pictures (0 = none, 100 = strongest ever)",
-    "post_cue": "Craving right now, after the pictures (0 = none, 100 = strongest ever)",
+    "pre_cue": N_("Craving right now, before the pictures (0 = none, 100 = strongest ever)"),
+    "post_cue": N_("Craving right now, after the pictures (0 = none, 100 = strongest ever)"),
 }
 
 

@@ -25,8 +25,10 @@ from markupsafe import Markup
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
 from addiction_index.errors import AddictionIndexError
+from addiction_index.i18n import format_datetime, normalise
 from addiction_index.models._evaluation_report import _figure, _png
 from addiction_index.store import SessionStore
+from addiction_index.web._i18n import install
 from addiction_index.web._views import clinical_report
 
 __all__ = [
@@ -76,6 +78,7 @@ def _environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.ChainableUndefined,
     )
+    install(env)  # gettext of the context's ``lang``, locale filters
     env.globals.update(NOT_A_DIAGNOSIS=NOT_A_DIAGNOSIS, version=__version__)
     return env
 
@@ -194,8 +197,9 @@ def _features_plot(features: dict[str, Any], roles: dict[str, str]) -> str | Non
     return _figure(_png(fig), caption)
 
 
-def assessment_report_html(store: SessionStore, session_id: int) -> str:
-    """The self-contained HTML assessment report of session ``session_id``.
+def assessment_report_html(store: SessionStore, session_id: int, lang: str = "en") -> str:
+    """The self-contained HTML assessment report of session ``session_id`` in ``lang`` (``en``
+    or ``zh-CN``: texts, dates and numbers; the plots' axis labels stay English).
 
     Inline CSS, plots as ``data:image/png;base64`` URIs, no external URL. Raises
     :class:`~addiction_index.store.SessionNotFoundError` for an unknown id.
@@ -214,13 +218,18 @@ def assessment_report_html(store: SessionStore, session_id: int) -> str:
         "craving": Markup(craving) if craving else None,
         "features": Markup(features_plot) if features_plot else None,
     }
+    lang = normalise(lang)
+    now = dt.datetime.now(dt.UTC)
     template = _environment().get_template("report_standalone.html")
     return template.render(
+        lang=lang,
         r=report,
         features=features,
         figures=figures,
         model={"trained": "trained model" in reason.lower(), "reason": reason},
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        generated=(
+            now.strftime("%Y-%m-%d %H:%M") if lang == "en" else format_datetime(now, lang, "medium")
+        ),
     )
 
 

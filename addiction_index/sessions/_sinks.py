@@ -17,7 +17,9 @@ class StoreSink:
     and ``quality_heart``: the flag bits, usable when 0) and writes them on :meth:`flush`.
 
     The runner flushes about once a second (from its worker thread), so a crash loses at most the
-    last second of scores and markers; the rest is already committed.
+    last second of scores and markers; the rest is already committed. A write that fails keeps
+    its rows for the next flush and raises (the store's :class:`StorageError`): nothing is
+    dropped silently.
     """
 
     def __init__(self, store: SessionStore, session_id: int) -> None:
@@ -44,10 +46,19 @@ class StoreSink:
         with self._lock:
             markers, self._markers = self._markers, []
             scores, self._scores = self._scores, []
-        if markers:
-            self.store.add_markers(self.session_id, markers)
-        if scores:
-            self.store.add_scores(self.session_id, scores)
+        try:
+            if markers:
+                self.store.add_markers(self.session_id, markers)
+                markers = []
+            if scores:
+                self.store.add_scores(self.session_id, scores)
+        except BaseException:
+            # not written (a full disk, a read-only file): kept for the next flush, and the
+            # StorageError (naming the database) goes up to the runner, which stops the session
+            with self._lock:
+                self._markers[:0] = markers
+                self._scores[:0] = scores
+            raise
 
 
 class SimulatedRater:

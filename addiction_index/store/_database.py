@@ -166,7 +166,27 @@ def open_store(db: str | os.PathLike[str] | None = None) -> SessionStore:
     except StorageError:
         engine.dispose()
         raise
+    _reapply_erasures(engine, url)
     return SessionStore(engine)
+
+
+def _reapply_erasures(engine: Engine, url: str) -> None:
+    """Erase again the residents of the erasure ledger (after a restore, even one made by hand).
+
+    One file check when no resident was ever erased; see :mod:`addiction_index.ops._erase`.
+    """
+    from addiction_index.resources import data_root
+
+    if not (data_root() / "ops" / "erasures.json").is_file():  # OpsPaths.erasures, unimported
+        return  # (importing the ops package costs ~80 ms: not on every open)
+    from addiction_index.ops._erase import reapply_to_engine  # ops imports the store
+
+    try:
+        with storage_errors(url, "re-applying erasures"):
+            reapply_to_engine(engine)
+    except StorageError:
+        engine.dispose()
+        raise
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

@@ -12,8 +12,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from addiction_index import NOT_A_DIAGNOSIS
 from addiction_index.features.quality import traffic_light
+from addiction_index.i18n import env_lang, not_a_diagnosis
 from addiction_index.sessions import HopRecord, SessionRunner
 from addiction_index.signals.streams import Marker
 
@@ -108,7 +108,7 @@ class LiveView:
         for moment, value in ratings.items():
             grid.add_row(f"rating {moment}", f"{value:.0f} / 100")
         title = f"addiction-index · {runner.protocol.name} protocol"
-        footer = Text(NOT_A_DIAGNOSIS, style="dim")
+        footer = Text(not_a_diagnosis(env_lang()), style="dim")
         return Panel(Group(grid, footer), title=title)
 
 

@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from addiction_index import NOT_A_DIAGNOSIS
+from addiction_index.i18n import env_lang, not_a_diagnosis
 
 __all__ = ["assessment_tables", "index_table", "session_table", "sessions_table"]
 
@@ -148,7 +148,7 @@ def assessment_tables(result: dict[str, Any]) -> RenderableType:
         usability_table(result.get("signal_quality") or []),
         index_table(result["index"]),
         prescription_table(result["prescription"]),
-        Text(NOT_A_DIAGNOSIS, style="bold yellow"),
+        Text(not_a_diagnosis(env_lang()), style="bold yellow"),
     )
 
 
@@ -156,7 +156,7 @@ def sessions_table(rows: list[dict[str, Any]], database: str) -> Table:
     table = Table(
         title=f"Sessions in {database}",
         title_justify="left",
-        caption=NOT_A_DIAGNOSIS,
+        caption=not_a_diagnosis(env_lang()),
         caption_justify="left",
     )
     for col in ("id", "subject", "started (UTC)", "status", "protocol", "index", "confidence"):
@@ -201,5 +201,5 @@ def session_table(data: dict[str, Any]) -> RenderableType:
             parts.append(usability_table(data["index"]["signal_quality"]))
         parts.append(index_table(data["index"]))
     parts.append(prescription_table(data.get("prescription")))
-    parts.append(Text(NOT_A_DIAGNOSIS, style="bold yellow"))
+    parts.append(Text(not_a_diagnosis(env_lang()), style="bold yellow"))
     return Group(*parts)

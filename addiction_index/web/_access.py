@@ -15,6 +15,10 @@ __all__ = ["ACCESS", "ALL_ROLES", "PUBLIC"]
 ALL_ROLES = frozenset({"clinician", "coach", "researcher", "case-manager", "admin"})
 _CARE = frozenset({"clinician", "coach", "case-manager"})
 _EXERCISE = frozenset({"clinician", "coach"})
+# aftercare: case managers follow released residents up; clinicians may too. Coaches and
+# researchers never see a resident's risk factors; the cohort report is aggregates only.
+_AFTERCARE = frozenset({"clinician", "case-manager"})
+_COHORT = frozenset({"clinician", "case-manager", "admin", "researcher"})
 
 #: path template → roles allowed (least privilege).
 ACCESS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
@@ -32,6 +36,7 @@ ACCESS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "/residents/{code}/assess": frozenset({"clinician"}),
         "/live/assessments/{live_id}": frozenset({"clinician"}),
         "/live/assessments/{live_id}/cues": frozenset({"clinician"}),
+        "/live/assessments/{live_id}/cues/{cue_set}/{number}": frozenset({"clinician"}),
         "/live/assessments/{live_id}/stop": frozenset({"clinician"}),
         "/ws/assessments/{live_id}": frozenset({"clinician"}),
         # coaches run exercise sessions; clinicians may too (they prescribe them)
@@ -40,6 +45,13 @@ ACCESS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "/exercise/live/{live_id}/stop": _EXERCISE,
         "/exercise/{exercise_id}/ratings": _EXERCISE,
         "/ws/exercise": _EXERCISE,
+        "/aftercare/due": _AFTERCARE,
+        "/aftercare/cohort": _COHORT,
+        "/residents/{code}/aftercare": _AFTERCARE,
+        "/residents/{code}/instruments/{instrument}": _AFTERCARE,
+        "/residents/{code}/risk-factors": _AFTERCARE,
+        "/residents/{code}/release": _AFTERCARE,
+        "/residents/{code}/contacts": _AFTERCARE,
         "/audit": frozenset({"admin"}),
         "/users": frozenset({"admin"}),
         "/api/me": ALL_ROLES,

@@ -8,6 +8,7 @@ query string or body (see :class:`_GuardMiddleware`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -22,16 +23,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from addiction_index import NOT_A_DIAGNOSIS, __version__
+from addiction_index.i18n import N_, normalise
 from addiction_index.store import open_store
 from addiction_index.store._exercise_log import ExerciseLog
 from addiction_index.web._auth import LoginThrottle, WebSettings, purge_expired, require_access
 from addiction_index.web._db import ensure_tables
+from addiction_index.web._health import health_report
+from addiction_index.web._i18n import LANG_COOKIE, install, tr
 from addiction_index.web._live_hub import LiveHub
 from addiction_index.web._models import Health
+from addiction_index.web._warmup import warm_up
 
 __all__ = ["create_app"]
 
@@ -48,16 +52,30 @@ _HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]  # fmt: skip
 _GENERIC = {
-    400: "The request could not be understood.",
-    401: "Please sign in.",
-    403: "Your role does not give access to this page.",
-    404: "There is nothing here.",
-    405: "This method is not allowed here.",
-    422: "Some fields are missing or invalid.",
-    429: "Too many attempts; please wait a little and try again.",
-    500: "Something went wrong on the server. The error has been logged without personal data.",
-    503: "A required service is unavailable.",
+    400: N_("The request could not be understood."),
+    401: N_("Please sign in."),
+    403: N_("Your role does not give access to this page."),
+    404: N_("There is nothing here."),
+    405: N_("This method is not allowed here."),
+    422: N_("Some fields are missing or invalid."),
+    429: N_("Too many attempts; please wait a little and try again."),
+    500: N_("Something went wrong on the server. The error has been logged without personal data."),
+    503: N_("A required service is unavailable."),
 }
+_FAILED = N_("The request failed.")
+
+
+def _lang_cookie(scope: Scope) -> bytes | None:
+    """The Set-Cookie header of a ``?lang=`` link (None without one or for an unknown language)."""
+    for pair in scope.get("query_string", b"").decode("latin-1").split("&"):
+        key, _, value = pair.partition("=")
+        if key == "lang" and value:
+            try:
+                lang = normalise(value)
+            except ValueError:
+                return None
+            return f"{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax".encode()
+    return None
 
 
 def _route_template(scope: Scope) -> str:
@@ -89,6 +107,9 @@ class _GuardMiddleware:
                 headers += _HEADERS
                 if not scope["path"].startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
+                    cookie = _lang_cookie(scope)
+                    if cookie:
+                        headers.append((b"set-cookie", cookie))
                 message["headers"] = headers
             await send(message)
 
@@ -118,13 +139,14 @@ class _GuardMiddleware:
 def _error_response(
     scope: Scope, status_code: int, templates: Jinja2Templates, error_id: str | None = None
 ) -> Response:
-    message = _GENERIC.get(status_code, "The request failed.")
+    message = _GENERIC.get(status_code, _FAILED)
     if scope["path"].startswith("/api/") or scope["path"] == "/openapi.json":
-        body: dict[str, Any] = {"detail": message}
+        body: dict[str, Any] = {"detail": message}  # the API stays in English
         if error_id:
             body["error_id"] = error_id
         return JSONResponse(body, status_code=status_code)
     request = Request(scope)
+    message = tr(request)(message)
     return templates.TemplateResponse(
         request,
         "error.html",
@@ -140,6 +162,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
     The store is opened when the app starts (lifespan) and closed when it stops.
     """
     from addiction_index.web._identity import load_identity_keys
+    from addiction_index.web._routes_aftercare import router as aftercare_router
     from addiction_index.web._routes_api import router as api_router
     from addiction_index.web._routes_decisions import router as decisions_router
     from addiction_index.web._routes_live import router as live_router
@@ -148,6 +171,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
 
     settings = settings or WebSettings()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    install(templates.env)  # gettext of each request's language, locale filters
     templates.env.globals.update(NOT_A_DIAGNOSIS=NOT_A_DIAGNOSIS, version=__version__)
 
     @asynccontextmanager
@@ -157,6 +181,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
             ensure_tables(store)
             purge_expired(store, settings)
             app.state.store = store
+            app.state.started = time.monotonic()
             app.state.throttle = LoginThrottle(
                 store, settings.max_login_failures, settings.lockout_base_s, settings.lockout_max_s
             )
@@ -169,6 +194,8 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
             app.state.hub = LiveHub(
                 store.engine.url.render_as_string(hide_password=False), app.state.exercise
             )
+            if settings.warm_up:
+                await asyncio.to_thread(warm_up)
             logger.info("web app started on store %s", store.url)
             yield
         finally:
@@ -216,6 +243,7 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
     app.include_router(pages_router)
     app.include_router(decisions_router)
     app.include_router(live_router)
+    app.include_router(aftercare_router)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(_GuardMiddleware, templates=templates)
@@ -226,13 +254,12 @@ def create_app(db: str | None = None, *, settings: WebSettings | None = None) ->
         return JSONResponse(app.openapi())
 
     @app.get("/health", response_model=Health, tags=["health"])
-    def health() -> Health | JSONResponse:
-        """No sign-in: ``ok`` when the database answers."""
-        try:
-            with app.state.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "error", "database": False}, status_code=503)
-        return Health(status="ok", database=True)
+    def health() -> JSONResponse:
+        """No sign-in, no personal data: database, disk space, live sessions, last backup,
+        version and uptime; 200 for ok and warning, 503 for error (see ``_health``)."""
+        from addiction_index.resources import data_root
+
+        report, status_code = health_report(app.state, data_root())
+        return JSONResponse(report.model_dump(mode="json"), status_code=status_code)
 
     return app

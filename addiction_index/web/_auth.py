@@ -80,6 +80,10 @@ class WebSettings:
     lockout_max_s: float = 900.0
     identity_key: str | None = None  # else $ADDICTION_INDEX_IDENTITY_KEY, else the key file
     identity_key_file: Path | None = None
+    # load the live path and freeze the heap at start-up (see web/_warmup.py); tests that start
+    # many short-lived apps may switch it off
+    warm_up: bool = True
+    lang: str | None = None  # "en" or "zh-CN" for every page; None: the browser's Accept-Language
 
 
 def _hash(token: str) -> str:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse
 
 from addiction_index.store import SessionNotFoundError, SessionStore
 from addiction_index.store._exercise_log import ExerciseLog
 from addiction_index.web._accounts import User
-from addiction_index.web._auth import SESSION_COOKIE, csrf_token_for
+from addiction_index.web._auth import SESSION_COOKIE, csrf_form, csrf_token_for
 from addiction_index.web._identity import IdentityKeys
 from addiction_index.web._views import resident_exists
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$"
+#: A resident's pseudonymous code in a route's path.
+Code = Annotated[str, Path(pattern=CODE_PATTERN)]
+#: The signed-in user of an HTML form POST, after its CSRF check.
+CsrfUser = Annotated[User, Depends(csrf_form)]
 
 
 def store_of(request: Request) -> SessionStore:

@@ -67,11 +67,13 @@ class LiveAssessment:
     ratings: dict[str, float] = field(default_factory=dict)
     pending_ratings: dict[str, asyncio.Future[float | None]] = field(default_factory=dict)
     started_wall: float = field(default_factory=time.time)
+    protocol: str | None = None
+    channels: list[str] = field(default_factory=list)
+    _schedule: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     # -- what viewers see ------------------------------------------------------------------------
     def hello(self) -> dict[str, Any]:
         """The first message to a new viewer: everything needed to draw the page now."""
-        runner = self.runner
         return {
             "type": "hello",
             "live_id": self.live_id,
@@ -81,9 +83,10 @@ class LiveAssessment:
             "state": self.state,
             "error": self.error,
             "session_id": self.session_id,
-            "protocol": runner.protocol.name if runner else None,
-            "channels": list(runner.spec.channels) if runner else [],
+            "protocol": self.protocol,
+            "channels": self.channels,
             "schedule": self.schedule(),
+            "cue_pictures": self.cue_picture_counts(),
             "now_s": self.session_now(),
             "last_hop": self.last_hop,
             "devices": self.devices,
@@ -95,34 +98,46 @@ class LiveAssessment:
         }
 
     def schedule(self) -> list[dict[str, Any]]:
-        """The protocol's blocks in session seconds, with their cue times."""
-        runner = self.runner
-        if runner is None or not runner.schedule or self.origin is None:
-            return []
-        out = []
-        for sb in runner.schedule:
-            b = sb.block
-            cues = None
-            if b.cues is not None:
-                n = int(b.duration_s // b.cues.seconds_per_cue)
-                cues = {
-                    "set": b.cues.set,
-                    "seconds_per_cue": b.cues.seconds_per_cue,
-                    "times_s": [
-                        sb.start - self.origin + i * b.cues.seconds_per_cue for i in range(n)
-                    ],
-                }
-            out.append(
-                {
-                    "id": b.id,
-                    "role": str(b.role),
-                    "start_s": sb.start - self.origin,
-                    "end_s": sb.end - self.origin,
-                    "instructions": b.instructions,
-                    "cues": cues,
-                }
-            )
-        return out
+        """The protocol's blocks in session seconds, with their cue times (kept after the
+        session ends, when the runner itself is released)."""
+        if self._schedule is None:
+            runner = self.runner
+            if runner is None or not runner.schedule or self.origin is None:
+                return []
+            self._schedule = [self._block(sb) for sb in runner.schedule]
+        return self._schedule
+
+    def _block(self, sb: ScheduledBlock) -> dict[str, Any]:
+        b, origin = sb.block, self.origin or 0.0
+        cues = None
+        if b.cues is not None:
+            n = int(b.duration_s // b.cues.seconds_per_cue)
+            cues = {
+                "set": b.cues.set,
+                "seconds_per_cue": b.cues.seconds_per_cue,
+                "times_s": [sb.start - origin + i * b.cues.seconds_per_cue for i in range(n)],
+            }
+        return {
+            "id": b.id,
+            "role": str(b.role),
+            "start_s": sb.start - origin,
+            "end_s": sb.end - origin,
+            "instructions": b.instructions,
+            "cues": cues,
+        }
+
+    def release(self) -> None:
+        """The session has ended: keep what viewers see, drop the runner (its hops, rings and
+        sources), so finished sessions kept in the hub hold little memory."""
+        self.schedule()
+        self.runner = None
+
+    def cue_picture_counts(self) -> dict[str, int]:
+        """How many pictures the centre installed for each cue set of the protocol."""
+        from addiction_index.web._cue_pictures import cue_pictures
+
+        sets = {b["cues"]["set"] for b in self.schedule() if b["cues"]}
+        return {s: len(cue_pictures(s)) for s in sorted(sets)}
 
     def session_now(self) -> float | None:
         """Seconds since the session's start on its own clock (None before it starts)."""
@@ -151,6 +166,9 @@ class LiveAssessment:
 
     def _on_schedule(self, schedule: list[ScheduledBlock]) -> None:
         self.origin = schedule[0].start
+        if self.runner is not None:
+            self.protocol = self.runner.protocol.name
+            self.channels = list(self.runner.spec.channels)
         self.state = "running"
         self.channel.publish(self.hello())
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from addiction_index.errors import InputError
+from addiction_index.errors import InputError, StorageError
 from addiction_index.sessions._exercise_target import ExerciseTarget
 from addiction_index.store._exercise_log import ExerciseLog
 from addiction_index.web._live_assessment import LiveAssessment, WebRater, failure_text
@@ -51,6 +51,8 @@ class LiveHub:
         self.exercises: dict[str, LiveExercise] = {}
         self.exercise_channel = Channel()
         self._ended_at: dict[str, float] = {}
+        # (wall time, message) of the last live session stopped by a store write that failed
+        self.last_write_error: tuple[float, str] | None = None
 
     # -- assessments ------------------------------------------------------------------------------
     def live_assessment_of(self, subject: str) -> LiveAssessment | None:
@@ -143,10 +145,12 @@ class LiveHub:
                 raise
             except Exception as exc:  # shown to the clinician; logged without personal data
                 live.state, live.error = "failed", failure_text(exc)
+                self._note_write_error(exc)
                 logger.warning("live assessment %s failed: %s", live.live_id, type(exc).__name__)
             finally:
                 self._ended_at[live.live_id] = time.monotonic()
                 live.publish_state()
+                live.release()
 
         live.task = asyncio.get_running_loop().create_task(run(), name=f"assessment {live.live_id}")
 
@@ -211,6 +215,7 @@ class LiveHub:
                 live.ended(
                     state="failed", exercise_id=None, status="failed", reason=failure_text(exc)
                 )
+                self._note_write_error(exc)
                 logger.warning("live exercise %s failed: %s", live.live_id, type(exc).__name__)
             finally:
                 self._ended_at[live.live_id] = time.monotonic()
@@ -221,6 +226,11 @@ class LiveHub:
         return live
 
     # -- housekeeping -----------------------------------------------------------------------------
+    def _note_write_error(self, exc: BaseException) -> None:
+        """Keep a failed store write (full disk, read-only file) for ``/health``."""
+        if isinstance(exc, StorageError):
+            self.last_write_error = (time.time(), str(exc))
+
     def _forget_old(self) -> None:
         now = time.monotonic()
         for live_id, ended in list(self._ended_at.items()):

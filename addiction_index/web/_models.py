@@ -8,7 +8,12 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "AuditEntry",
+    "BackupHealth",
+    "DatabaseHealth",
+    "DeviceHealth",
+    "DiskHealth",
     "Health",
+    "LiveHealth",
     "Me",
     "OverrideRequest",
     "OverrideResult",
@@ -17,12 +22,61 @@ __all__ = [
     "ResidentRow",
     "SessionReport",
     "SessionRow",
+    "WriteErrorHealth",
 ]
 
 
+class DatabaseHealth(BaseModel):
+    answers: bool
+    latency_ms: float | None = Field(None, description="round trip of SELECT 1, ms")
+    revision: str | None = Field(None, description="the database's schema revision")
+    head: str = Field(description="the newest schema revision of this version")
+    up_to_date: bool = False
+    status: str
+    error: str | None = Field(None, description="the error's type when it does not answer")
+
+
+class DiskHealth(BaseModel):
+    folder: str = Field(description="data (the data folder) or database (the database's)")
+    free_bytes: int | None = None
+    total_bytes: int | None = None
+    free_pct: float | None = None
+    status: str = Field(description="warning under 10 % free, error under 2 %")
+    error: str | None = None
+
+
+class DeviceHealth(BaseModel):
+    name: str = Field(description="the device, e.g. sim-muse-2 (never the resident)")
+    state: str
+
+
+class LiveHealth(BaseModel):
+    assessments_running: int = 0
+    exercises_running: int = 0
+    devices: list[DeviceHealth] = Field(default_factory=list)
+
+
+class BackupHealth(BaseModel):
+    last: dict[str, Any] | None = None
+    note: str | None = None
+    status: str = "ok"
+
+
+class WriteErrorHealth(BaseModel):
+    age_s: float = Field(description="seconds since a live session failed to write")
+    error: str = Field(description='e.g. "database or disk is full", "readonly database"')
+    status: str
+
+
 class Health(BaseModel):
-    status: str = Field(description="ok, or error when the database is unreachable")
-    database: bool
+    status: str = Field(description="ok, warning (200) or error (503): the worst of the parts")
+    version: str
+    uptime_s: float
+    database: DatabaseHealth
+    disks: list[DiskHealth]
+    live: LiveHealth
+    last_write_error: WriteErrorHealth | None = None
+    backup: BackupHealth
 
 
 class Me(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from addiction_index.errors import InputError
@@ -16,7 +16,7 @@ from addiction_index.web._accounts import User
 from addiction_index.web._audit import audit, read_audit
 from addiction_index.web._auth import CurrentUser, csrf_header, require_access
 from addiction_index.web._common import (
-    CODE_PATTERN,
+    Code,
     csrf_of,
     exercise_of,
     require_resident,
@@ -46,7 +46,6 @@ from addiction_index.web._views import (
 
 __all__ = ["router"]
 
-Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 # full paths, no prefix: the access check reads the matched route's own path
 router = APIRouter(dependencies=[Depends(require_access)], tags=["api"])
 

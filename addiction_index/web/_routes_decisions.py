@@ -11,20 +11,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Depends, Form, Path, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from addiction_index.errors import AddictionIndexError, InputError
 from addiction_index.store._programme_store import ProgrammeRecords
 from addiction_index.web._accounts import User
 from addiction_index.web._audit import audit
-from addiction_index.web._auth import csrf_form, require_access
-from addiction_index.web._common import CODE_PATTERN, require_resident, store_of
+from addiction_index.web._auth import require_access
+from addiction_index.web._common import Code, CsrfUser, require_resident, store_of
+from addiction_index.web._i18n import tr
 
 __all__ = ["OVERRIDE_FIELDS", "contraindication_vocabulary", "router"]
 
-Code = Annotated[str, Path(pattern=CODE_PATTERN)]
-CsrfUser = Annotated[User, Depends(csrf_form)]
 
 router = APIRouter(dependencies=[Depends(require_access)], include_in_schema=False)
 
@@ -73,10 +72,14 @@ def _number(name: str, text: str) -> float | None:
         raise InputError(name, None, "a number") from None
 
 
-def _message(exc: InputError) -> str:
-    """``exc`` as a message naming the field and what was expected (never the value)."""
+def _message(request: Request, exc: InputError) -> str:
+    """``exc`` as a message naming the field and what was expected (never the value); the
+    frame is translated, what was expected comes from the engine in English."""
     field = exc.argument.removeprefix("inputs.")
-    return f"{field}: expected {exc.expected}."
+    return tr(request)("%(field)s: expected %(expected)s.") % {
+        "field": field,
+        "expected": exc.expected,
+    }
 
 
 @router.post("/residents/{code}/prescribe", response_class=HTMLResponse)
@@ -123,7 +126,8 @@ def prescribe(
             store, code, rule_set, settings, library=centre_library(), new_facts=facts
         )
     except InputError as exc:
-        return _page(request, user, code, "Could not prescribe: " + _message(exc))
+        _ = tr(request)
+        return _page(request, user, code, _("Could not prescribe:") + " " + _message(request, exc))
     audit(store, user.username, user.role, "prescribe", "subject", code,
           {"prescription_id": result["prescription_id"], "fields": sorted(facts)})  # fmt: skip
     return RedirectResponse(f"/residents/{code}", status_code=status.HTTP_303_SEE_OTHER)
@@ -142,28 +146,31 @@ def override(
     store = store_of(request)
     require_resident(store, code)
     records = ProgrammeRecords(store)
+    _ = tr(request)
     if field not in OVERRIDE_FIELDS:
-        return _page(request, user, code, "Could not override: choose a field from the list.")
+        return _page(request, user, code, _("Could not override: choose a field from the list."))
     if not reason.strip():
-        return _page(request, user, code, "Could not override: reason is required.")
+        return _page(request, user, code, _("Could not override: reason is required."))
     if not value.strip():
-        return _page(request, user, code, "Could not override: value is required.")
+        return _page(request, user, code, _("Could not override: value is required."))
     latest = records.prescriptions(code)
     if not latest:
-        return _page(request, user, code, "Could not override: there is no prescription yet.")
+        return _page(request, user, code, _("Could not override: there is no prescription yet."))
     section, key = field.split(".", 1)
     if not isinstance(latest[-1]["prescription"].get(section), dict):
-        error = f"Could not override: the prescription has no {section} (prescribe again first)."
+        error = _(
+            "Could not override: the prescription has no %(section)s (prescribe again first)."
+        ) % {"section": section}
         return _page(request, user, code, error)
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError:
-        return _page(request, user, code, "Could not override: value could not be read.")
+        return _page(request, user, code, _("Could not override: value could not be read."))
     prescription_id = latest[-1]["id"]
     try:
         records.override(prescription_id, {section: {key: parsed}}, reason, by=user.username)
     except InputError as exc:
-        return _page(request, user, code, "Could not override: " + _message(exc))
+        return _page(request, user, code, _("Could not override:") + " " + _message(request, exc))
     audit(store, user.username, user.role, "override", "prescription", prescription_id,
           {"subject": code, "field": field})  # fmt: skip
     return RedirectResponse(f"/residents/{code}", status_code=status.HTTP_303_SEE_OTHER)

@@ -32,22 +32,22 @@ from addiction_index.errors import AddictionIndexError, InputError
 from addiction_index.sessions._exercise_target import exercise_target
 from addiction_index.web._accounts import User
 from addiction_index.web._audit import audit
-from addiction_index.web._auth import CurrentUser, csrf_form, require_access
+from addiction_index.web._auth import CurrentUser, require_access
 from addiction_index.web._common import (
-    CODE_PATTERN,
+    Code,
+    CsrfUser,
     exercise_of,
     render,
     require_resident,
     store_of,
 )
+from addiction_index.web._i18n import tr
 from addiction_index.web._live_hub import LiveHub, LiveSessionConflict
 from addiction_index.web._views import awaiting_ratings, today_cards
 
 __all__ = ["router"]
 
-Code = Annotated[str, Path(pattern=CODE_PATTERN)]
 LiveId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,32}$")]
-CsrfUser = Annotated[User, Depends(csrf_form)]
 router = APIRouter(dependencies=[Depends(require_access)], include_in_schema=False)
 
 _DEVICE_PATTERN = r"^([a-z0-9-]+(@[0-9A-Fa-f:-]{11,40})?|lsl:[\w .-]{1,64})?$"
@@ -74,10 +74,15 @@ def _number(name: str, text: str, low: float, high: float, default: float | None
     return value
 
 
-def _error_text(exc: AddictionIndexError) -> str:
-    """The message of a refused form, without the value sent (it may be personal)."""
+def _error_text(request: Request, exc: AddictionIndexError) -> str:
+    """The message of a refused form, without the value sent (it may be personal); the frame
+    in the request's language, what was expected and other errors' texts in English."""
     if isinstance(exc, InputError):
-        return f"{exc.argument}: expected {exc.expected}"
+        _ = tr(request)
+        return _("%(field)s: expected %(expected)s") % {
+            "field": exc.argument,
+            "expected": exc.expected,
+        }
     return str(exc)
 
 
@@ -106,6 +111,7 @@ async def assess_start(
     protocol: Annotated[str, Form(pattern="^(cue-reactivity|demo)$")] = "cue-reactivity",
 ) -> Response:
     """Start the assessment and open its live page."""
+    _ = tr(request)
     store = store_of(request)
     await asyncio.to_thread(require_resident, store, code)
     hub = hub_of(request)
@@ -137,7 +143,7 @@ async def assess_start(
             status.HTTP_409_CONFLICT,
             code=code,
             live=live,
-            error="An assessment of this resident is already running.",
+            error=_("An assessment of this resident is already running."),
         )
     except AddictionIndexError as exc:
         return render(
@@ -147,7 +153,7 @@ async def assess_start(
             422,
             code=code,
             live=None,
-            error="Could not start: " + _error_text(exc),
+            error=_("Could not start:") + " " + _error_text(request, exc),
         )
     await asyncio.to_thread(
         audit,
@@ -181,6 +187,28 @@ def cue_presenter(request: Request, user: CurrentUser, live_id: LiveId) -> Respo
     """The cue presenter, for the resident's screen (full-screen on a second display)."""
     live = _live_assessment(request, live_id)
     return render(request, "cue_presenter.html", user, live=live)
+
+
+@router.get("/live/assessments/{live_id}/cues/{cue_set}/{number}")
+def cue_picture_file(
+    request: Request,
+    user: CurrentUser,
+    live_id: LiveId,
+    cue_set: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")],
+    number: Annotated[int, Path(ge=1, le=10_000)],
+) -> Response:
+    """Cue ``number`` of ``cue_set`` for the presenter (a set of the live protocol only)."""
+    from fastapi.responses import FileResponse
+
+    from addiction_index.web._cue_pictures import cue_picture
+
+    live = _live_assessment(request, live_id)
+    if cue_set not in {b["cues"]["set"] for b in live.schedule() if b["cues"]}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    picture = cue_picture(cue_set, number)
+    if picture is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return FileResponse(picture)
 
 
 @router.post("/live/assessments/{live_id}/stop")
@@ -313,6 +341,7 @@ async def exercise_start(
     device: Annotated[str, Form(max_length=80, pattern=_DEVICE_PATTERN)] = "",
 ) -> Response:
     """Start a monitored exercise session on the resident's prescribed zone."""
+    _ = tr(request)
     store = store_of(request)
     await asyncio.to_thread(require_resident, store, code)
     hub = hub_of(request)
@@ -337,9 +366,11 @@ async def exercise_start(
             device=device or None,
         )
     except LiveSessionConflict:
-        return _monitor_error(request, user, "An exercise session of this resident is running.")
+        return _monitor_error(request, user, _("An exercise session of this resident is running."))
     except AddictionIndexError as exc:
-        return _monitor_error(request, user, "Could not start: " + _error_text(exc))
+        return _monitor_error(
+            request, user, _("Could not start:") + " " + _error_text(request, exc)
+        )
     await asyncio.to_thread(
         audit,
         store,
@@ -394,6 +425,7 @@ def exercise_ratings(
     post_craving: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """Log the resident's RPE (Borg 6-20) and post-session craving (0-100) after a session."""
+    _ = tr(request)
     store = store_of(request)
     try:
         rpe_value = int(_number("rpe", rpe, 6, 20)) if rpe.strip() else None
@@ -402,7 +434,9 @@ def exercise_ratings(
         craving = _number("post_craving", post_craving, 0, 100) if post_craving.strip() else None
         exercise_of(request).rate(exercise_id, rpe=rpe_value, post_craving=craving)
     except AddictionIndexError as exc:
-        return _monitor_error(request, user, "Ratings not saved: " + _error_text(exc))
+        return _monitor_error(
+            request, user, _("Ratings not saved:") + " " + _error_text(request, exc)
+        )
     audit(
         store,
         user.username,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from addiction_index.i18n import N_
 from addiction_index.store._programme_store import ProgrammeRecords
 from addiction_index.web._access import ACCESS
 from addiction_index.web._accounts import User, list_users, verify
@@ -22,13 +23,13 @@ from addiction_index.web._auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
-    csrf_form,
     end_session,
     require_access,
     start_session,
 )
 from addiction_index.web._common import (
-    CODE_PATTERN,
+    Code,
+    CsrfUser,
     exercise_of,
     identity_keys,
     render,
@@ -36,6 +37,7 @@ from addiction_index.web._common import (
     session_or_404,
     store_of,
 )
+from addiction_index.web._i18n import tr
 from addiction_index.web._identity import (
     Identity,
     IdentityKeyError,
@@ -53,8 +55,6 @@ from addiction_index.web._views import (
 
 __all__ = ["login_router", "router"]
 
-Code = Annotated[str, Path(pattern=CODE_PATTERN)]
-CsrfUser = Annotated[User, Depends(csrf_form)]
 
 login_router = APIRouter(include_in_schema=False)
 router = APIRouter(dependencies=[Depends(require_access)], include_in_schema=False)
@@ -84,6 +84,7 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password (throttled per username), start a session, go to the dashboard."""
+    _ = tr(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise HTTPException(status.HTTP_403_FORBIDDEN)
@@ -92,7 +93,7 @@ def login(
     wait = throttle.retry_after(name)
     if wait > 0:
         audit(store, name, "none", "login_throttled")
-        error = "Too many failed attempts: wait and retry."
+        error = _("Too many failed attempts: wait and retry.")
         response = render(request, "login.html", None, status.HTTP_429_TOO_MANY_REQUESTS,
                           login_csrf=expected, error=error)  # fmt: skip
         response.headers["Retry-After"] = str(int(wait) + 1)
@@ -101,8 +102,9 @@ def login(
     if user is None:
         throttle.failed(name)
         audit(store, name, "none", "login_failure")
+        error = _("Wrong username or password.")
         return render(request, "login.html", None, status.HTTP_401_UNAUTHORIZED,
-                      login_csrf=expected, error="Wrong username or password.")  # fmt: skip
+                      login_csrf=expected, error=error)  # fmt: skip
     throttle.succeeded(name)
     audit(store, user.username, user.role, "login_success")
     token = start_session(store, user)
@@ -131,12 +133,14 @@ def dashboard(request: Request, user: CurrentUser) -> Response:
     pages = [
         (path, label)
         for path, label in (
-            ("/residents", "Residents"),
-            ("/prescriptions/today", "Today's prescriptions"),
-            ("/exercise/live", "Zone monitor (live exercise sessions)"),
-            ("/audit", "Audit log"),
-            ("/users", "Staff accounts"),
-            ("/api/sessions", "Pseudonymised sessions (JSON)"),
+            ("/residents", N_("Residents")),
+            ("/prescriptions/today", N_("Today's prescriptions")),
+            ("/exercise/live", N_("Zone monitor (live exercise sessions)")),
+            ("/aftercare/due", N_("Aftercare: follow-ups due today")),
+            ("/aftercare/cohort", N_("Aftercare cohort report (aggregates)")),
+            ("/audit", N_("Audit log")),
+            ("/users", N_("Staff accounts")),
+            ("/api/sessions", N_("Pseudonymised sessions (JSON)")),
         )
         if user.role in ACCESS[path]
     ]
@@ -219,13 +223,14 @@ def identity_save(
     address: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Set or replace the identity (encrypted); audited without its contents."""
+    _ = tr(request)
     store = store_of(request)
     require_resident(store, code)
     try:
         identity = Identity(name=name, birth_date=birth_date or None, id_number=id_number,
                             phone=phone, address=address)  # fmt: skip
     except ValidationError:
-        error = "The birth date must be YYYY-MM-DD."
+        error = _("The birth date must be YYYY-MM-DD.")
         return render(request, "identity.html", user, status.HTTP_422_UNPROCESSABLE_CONTENT,
                       code=code, identity=None, error=error)  # fmt: skip
     try:

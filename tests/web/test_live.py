@@ -308,3 +308,33 @@ def test_a_coach_can_stop_a_session(centre: Centre, clients: dict) -> None:
         )
     )
     assert messages[-1]["status"] == "stopped" and messages[-1]["reason"] == "manual_stop"
+
+
+def test_the_centres_cue_pictures_are_served_to_the_presenter(
+    centre: Centre, clients: dict, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pictures installed in <data folder>/cues/<set>/ are shown in file-name order, cycling;
+    a set without pictures keeps the placeholder; only the protocol's sets are served."""
+    from PIL import Image
+
+    folder = tmp_path / "cues" / "drug"
+    folder.mkdir(parents=True)
+    for name, colour in (("01.png", "red"), ("02.png", "blue")):
+        Image.new("RGB", (8, 8), colour).save(folder / name)
+    monkeypatch.setenv("ADDICTION_INDEX_DATA_DIR", str(tmp_path))
+    clinician = clients["clinician"]
+    with open_store(centre.db) as store:
+        store.subject("R-0003")
+    live_id = start_assessment(centre, clinician, "R-0003", speed="100")
+    hello = asyncio.run(
+        collect(centre, clinician, f"/ws/assessments/{live_id}",
+                lambda m: m["type"] == "hello" and bool(m["schedule"]))
+    )[-1]  # fmt: skip
+    assert hello["cue_pictures"] == {"drug": 2, "neutral": 0}
+    base = f"/live/assessments/{live_id}/cues"
+    third = clinician.get(f"{base}/drug/3")  # two pictures: cue 3 shows the first again
+    assert third.status_code == 200 and third.content == (folder / "01.png").read_bytes()
+    assert clinician.get(f"{base}/drug/2").content == (folder / "02.png").read_bytes()
+    assert clinician.get(f"{base}/neutral/1").status_code == 404  # placeholder instead
+    assert clinician.get(f"{base}/other/1").status_code == 404  # not a set of this protocol
+    assert clients["coach"].get(f"{base}/drug/1").status_code == 403

@@ -8,13 +8,17 @@
       const note = document.createElement("p");
       note.className = "statement";
       note.setAttribute("role", "alert");
-      note.textContent = "You will be signed out in about 5 minutes without activity.";
+      const node = document.getElementById("i18n-texts");
+      let texts = {};
+      try { texts = node ? JSON.parse(node.textContent).texts || {} : {}; } catch (e) { texts = {}; }
+      note.textContent = texts.idle_warning || "You will be signed out in about 5 minutes without activity.";
       document.querySelector("main").prepend(note);
     }, IDLE_WARNING_MS);
   }
   document.querySelectorAll("form[action$='/identity']").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (!window.confirm("Save these identifying details (encrypted)?")) event.preventDefault();
+      const question = form.dataset.confirm || "Save these identifying details (encrypted)?";
+      if (!window.confirm(question)) event.preventDefault();
     });
   });
 })();

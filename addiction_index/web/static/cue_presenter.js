@@ -37,6 +37,19 @@
     syncs.push({ nowS: m.now_s, at: sent + (now - sent) / 2, speed: m.speed || 1 });
     while (syncs.length > 2 && now - syncs[0].at > 5000) syncs.shift();
   }
+  let pictures = {};
+  const loaded = {};
+  function picture(set, number) {  // the preloaded image when there is one
+    const key = set + "/" + number;
+    const img = loaded[key] || L.el("img", { src: root.dataset.pictures + "/" + key });
+    img.setAttribute("alt", "");
+    delete loaded[key];
+    return img;
+  }
+  function preload(set, number) {
+    const key = set + "/" + number;
+    if (!loaded[key]) loaded[key] = L.el("img", { src: root.dataset.pictures + "/" + key });
+  }
   function current(t) {
     const block = schedule.find(function (b) { return b.start_s <= t && t < b.end_s; });
     if (!block) return { key: "none", block: null };
@@ -50,12 +63,19 @@
     if (!now.block) { stage.append(L.el("span", { "class": "fixation" }, "+")); return; }
     if (!now.block.cues) {
       stage.append(L.el("span", { "class": "fixation" }, "+"));
-      stage.append(L.el("p", { "class": "presenter-instructions" }, now.block.instructions || ""));
+      stage.append(L.el("p", { "class": "presenter-instructions" }, L.message(now.block.instructions || "")));
       return;
     }
-    // No picture set ships with the software: a centre installs its own validated set.
-    const card = L.el("div", { "class": "cue", "data-set": now.block.cues.set, "data-number": now.number });
-    card.append(L.el("p", {}, now.block.cues.set + " picture " + now.number));
+    // No picture set ships with the software: a centre installs its own validated set in
+    // <data folder>/cues/<set>/; without one a neutral placeholder card is shown.
+    const set = now.block.cues.set;
+    const card = L.el("div", { "class": "cue", "data-set": set, "data-number": now.number });
+    if (pictures[set]) {
+      card.append(picture(set, now.number));
+      preload(set, now.number + 1);
+    } else {
+      card.append(L.el("p", {}, L.t("picture", "{set} picture {number}", { set: set, number: now.number })));
+    }
     stage.append(card);
   }
   function frame() {
@@ -78,19 +98,25 @@
     window.requestAnimationFrame(frame);
   }
   function handle(m) {
-    if (m.type === "hello") { schedule = m.schedule || []; state = m.state; ping(); }
+    if (m.type === "hello") {
+      schedule = m.schedule || [];
+      pictures = m.cue_pictures || {};
+      state = m.state;
+      ping();
+      schedule.forEach(function (b) { if (b.cues && pictures[b.cues.set]) preload(b.cues.set, 1); });
+    }
     else if (m.type === "pong") onPong(m);
     else if (m.type === "state") {
       state = m.state;
       if (state !== "running") {
         stage.textContent = "";
-        status.textContent = "The session has ended. Thank you.";
+        status.textContent = L.t("session_ended", "The session has ended. Thank you.");
         conn.stop();
       }
     }
   }
   const conn = L.socket(root.dataset.socket, handle, function (s) {
-    if (s !== "live") status.textContent = s;
+    if (s !== L.t("live", "live")) status.textContent = s;
   });
   window.aiCuePresenter = conn;
   window.setInterval(ping, 500);

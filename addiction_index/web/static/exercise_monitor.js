@@ -35,18 +35,20 @@
     t.zone = m.zone || t.zone;
     t.ceiling = m.ceiling || t.ceiling;
     t.node.querySelector(".zone-line").textContent =
-      "zone " + t.zone[0].toFixed(0) + "-" + t.zone[1].toFixed(0) + " bpm · ceiling " + t.ceiling.toFixed(0);
+      L.t("zone_line", "zone {low}-{high} bpm · ceiling {ceiling}",
+          { low: t.zone[0].toFixed(0), high: t.zone[1].toFixed(0), ceiling: t.ceiling.toFixed(0) });
     return t;
   }
   function showHr(m) {
     const t = tile(m);
     t.node.querySelector(".bpm").textContent = L.fmt(m.bpm, 0) + " bpm";
     t.node.dataset.zoneClass = m.zone_class || "lost";
-    t.node.querySelector(".phase").textContent = m.phase.replace("_", " ") + " · " + L.clock(m.left_s) + " left";
+    t.node.querySelector(".phase").textContent = L.word(m.phase).replace("_", " ") + " · " +
+      L.t("left", "{time} left", { time: L.clock(m.left_s) });
   }
   function showEvent(m) {
     const t = tile(m), message = t.node.querySelector(".message");
-    message.textContent = m.message;
+    message.textContent = L.message(m.message);
     message.className = "message " + m.severity;
     if (m.severity === "alert" || m.severity === "warning") {
       message.setAttribute("role", "alert");
@@ -57,16 +59,16 @@
     const t = tile(m), actions = t.node.querySelector(".actions");
     actions.textContent = "";
     if (m.state === "running") {
-      actions.append(form("/exercise/live/" + m.live + "/stop", [], "Stop"));
+      actions.append(form("/exercise/live/" + m.live + "/stop", [], L.t("stop", "Stop")));
       return;
     }
     t.node.dataset.state = "ended";
-    t.node.querySelector(".phase").textContent = "ended: " + (m.status || "") + (m.reason ? " (" + m.reason + ")" : "");
+    t.node.querySelector(".phase").textContent = L.t("ended", "ended: {status}", { status: L.word(m.status || "") }) + (m.reason ? " (" + m.reason + ")" : "");
     if (m.exercise_id) {
       actions.append(form("/exercise/" + m.exercise_id + "/ratings", [
-        labelled("RPE (6-20)", { name: "rpe", type: "number", min: "6", max: "20", step: "1" }),
-        labelled("Craving now (0-100)", { name: "post_craving", type: "number", min: "0", max: "100" }),
-      ], "Save ratings"));
+        labelled(L.t("rpe", "RPE (6-20)"), { name: "rpe", type: "number", min: "6", max: "20", step: "1" }),
+        labelled(L.t("craving_now", "Craving now (0-100)"), { name: "post_craving", type: "number", min: "0", max: "100" }),
+      ], L.t("save_ratings", "Save ratings")));
     }
   }
   function handle(m) {

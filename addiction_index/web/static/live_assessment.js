@@ -9,36 +9,36 @@
   let openRating = null;
 
   function setState(state, sessionId, error) {
-    $("state").textContent = state + (error ? ": " + error : "");
+    $("state").textContent = L.word(state) + (error ? ": " + error : "");
     $("state").dataset.state = state;
     if (state === "completed" && sessionId) {
       $("report").href = "/sessions/" + sessionId;
       $("done").hidden = false;
       $("stop").hidden = true;
       conn.stop();
-      $("connection").textContent = "finished";
+      $("connection").textContent = L.t("finished", "finished");
     } else if (state === "stopped" || state === "failed") {
       $("stop").hidden = true;
       conn.stop();
-      $("connection").textContent = state;
+      $("connection").textContent = L.word(state);
     }
   }
   function showHop(h) {
     lastT = h.t;
-    $("block").textContent = h.block ? h.block + " (" + h.role + ")" : "—";
-    $("block-left").textContent = h.block_left_s === null ? "" : L.clock(h.block_left_s) + " left";
+    $("block").textContent = h.block ? h.block + " (" + L.word(h.role) + ")" : "—";
+    $("block-left").textContent = h.block_left_s === null ? "" : L.t("left", "{time} left", { time: L.clock(h.block_left_s) });
     $("progress").value = totalS ? Math.min(1, h.t / totalS) : 0;
     const block = schedule.find(function (b) { return b.id === h.block; });
-    $("instructions").textContent = block ? block.instructions || "" : "";
+    $("instructions").textContent = block ? L.message(block.instructions || "") : "";
     $("craving").textContent = L.fmt(h.craving, 1);
-    $("confidence").textContent = h.craving === null ? "collecting the resting baseline…" : L.fmt(h.confidence, 2);
+    $("confidence").textContent = h.craving === null ? L.t("collecting", "collecting the resting baseline…") : L.fmt(h.confidence, 2);
     $("hr").textContent = L.fmt(h.hr_bpm, 0);
     $("rmssd").textContent = L.fmt(h.rmssd_ms, 0);
     const list = $("quality");
     list.textContent = "";
     Object.keys(h.quality).forEach(function (name) {
       const item = L.el("li", { "class": "light " + h.quality[name], "data-channel": name });
-      item.append(L.el("span", { "class": "dot", "aria-hidden": "true" }), " " + name + ": " + h.quality[name]);
+      item.append(L.el("span", { "class": "dot", "aria-hidden": "true" }), " " + name + ": " + L.word(h.quality[name]));
       list.append(item);
     });
   }
@@ -46,7 +46,7 @@
     const list = $("devices");
     list.textContent = "";
     devices.forEach(function (d) {
-      list.append(L.el("li", { "class": "device " + d.state }, d.name + ": " + d.state));
+      list.append(L.el("li", { "class": "device " + d.state }, d.name + ": " + L.word(d.state)));
     });
   }
   function addMarker(m) {
@@ -57,7 +57,7 @@
   }
   function askRating(moment, question) {
     openRating = moment;
-    $("rating-question").textContent = question;
+    $("rating-question").textContent = L.message(question);
     $("rating").hidden = false;
     $("rating-value").value = "";
     $("rating-value").focus();
@@ -146,7 +146,7 @@
     if (openRating) conn.send({ type: "rating", moment: openRating, value: null });
   });
   $("stop").addEventListener("submit", function (event) {
-    if (!window.confirm("Stop the assessment now? What was recorded is kept.")) event.preventDefault();
+    if (!window.confirm(L.t("confirm_stop", "Stop the assessment now? What was recorded is kept."))) event.preventDefault();
   });
   window.requestAnimationFrame(frame);
 })();

@@ -1,6 +1,18 @@
 // addiction-index: helpers shared by the live pages (loaded before each page's script).
 "use strict";
 window.aiLive = (function () {
+  // The page's texts in its language (a JSON data block rendered by the server; English if none).
+  const I18N = (function () {
+    const node = document.getElementById("i18n-texts");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, fallback, vars) {
+    let text = (I18N.texts || {})[key] || fallback;
+    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
+    return text;
+  }
+  function word(w) { return (I18N.words || {})[w] || w; }
+  function message(m) { return (I18N.messages || {})[m] || m; }
   // Open the page's WebSocket (same host) and reconnect after a drop until stop() is called.
   function socket(path, onMessage, onStatus) {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
@@ -8,10 +20,10 @@ window.aiLive = (function () {
     function open() {
       const ws = new WebSocket(url);
       state.ws = ws;
-      ws.onopen = function () { onStatus("live"); };
+      ws.onopen = function () { onStatus(t("live", "live")); };
       ws.onclose = function () {
         if (state.stopped) return;
-        onStatus("disconnected; reconnecting…");
+        onStatus(t("reconnecting", "disconnected; reconnecting…"));
         window.setTimeout(open, 2000);
       };
       ws.onmessage = function (event) {
@@ -45,5 +57,5 @@ window.aiLive = (function () {
     const s = Math.max(0, Math.round(seconds));
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
-  return { socket: socket, el: el, fmt: fmt, clock: clock };
+  return { socket: socket, el: el, fmt: fmt, clock: clock, t: t, word: word, message: message };
 })();
