@@ -79,7 +79,7 @@ def test_backup_taken_mid_session_restores_clean(
                     subject="LIVE-02",
                     craving=70,
                     seed=2,
-                    speed=20,
+                    speed=40,
                     db=store_url,
                     sinks=[recorder],
                 )

@@ -97,7 +97,8 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
         add_user(store, "throttled", "coach", PASSWORD)
         prescription_id = ProgrammeRecords(store).prescriptions(SUBJECT)[-1]["id"]
     key = Fernet.generate_key().decode()
-    app = create_app(str(db), settings=WebSettings(identity_key=key))
+    # no start-up warm-up: a server per test module, and the load tests cover it
+    app = create_app(str(db), settings=WebSettings(identity_key=key, warm_up=False))
     with serve(app) as base_url:
         yield Centre(base_url, db, app, key, result.session_id, prescription_id)
 
