@@ -169,6 +169,7 @@ class Collector:
         self.counts: Counter[str] = Counter()
         self.dropped = 0
         self.failed: set[int] = set()
+        self.errors: set[str] = set()  # what the failed sessions said
 
 
 async def viewer(
@@ -210,6 +211,7 @@ async def viewer(
                     out.latency.append(now - message["recv"])
             elif kind == "state" and message["state"] == "failed":
                 out.failed.add(index)
+                out.errors.add(str(message.get("error")))
             ended = kind in ("hello", "state") and message["state"] not in ("starting", "running")
             if until_done and ended:
                 return

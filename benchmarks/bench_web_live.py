@@ -116,6 +116,7 @@ class LevelResult:
     start_s: float  # time to start the N assessments through the form
     stop_s: float  # time to stop them through the form (concurrent requests)
     failed_sessions: int
+    failure_reasons: list[str]
     stops_unanswered: int  # stop requests the server had not answered in 20 s
     passed: bool
     by_type: dict[str, int] = field(default_factory=dict)
@@ -273,6 +274,7 @@ async def _level(
         "start_s": start_s,
         "stop_s": stop_s,
         "failed_sessions": len(out.failed),
+        "failure_reasons": sorted(out.errors),
         "stops_unanswered": stopped.count(False),
         "by_type": dict(out.counts),
     }
